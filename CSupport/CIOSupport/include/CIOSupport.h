@@ -1,0 +1,51 @@
+#ifndef RECUR_CIOSUPPORT_H
+#define RECUR_CIOSUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Number text in and out without allocating: the command-line tools parse and print floats
+   through these in loops that must not touch the heap. */
+
+enum {
+    RECUR_PARSE_OK = 0,
+    RECUR_PARSE_EMPTY = 1,         /* only spaces */
+    RECUR_PARSE_NOT_A_NUMBER = 2,  /* anything but an optionally signed decimal or scientific number */
+    RECUR_PARSE_NOT_FINITE = 3,    /* a number whose magnitude overflows float32 */
+    RECUR_PARSE_TOO_LONG = 4       /* longer than RECUR_NUMBER_MAX_LENGTH characters */
+};
+
+#define RECUR_NUMBER_MAX_LENGTH 127
+
+/* Parses text[0..<length] as a float32, correctly rounded (strtof in the C locale). Leading and
+   trailing spaces, tabs and a carriage return are ignored. nan, inf and hexadecimal forms are
+   refused: a sensor line that reads "nan" is a bad sample, not a number. */
+int recur_parse_float(const char *text, size_t length, float *value);
+
+/* Same, for float64 (series files are read in double and rounded once). */
+int recur_parse_double(const char *text, size_t length, double *value);
+
+/* Writes value as "%.9g" (nine significant digits, enough for any float32 to parse back to the
+   same bits) into buffer; returns the number of characters written, without a terminator. */
+int recur_format_float(char *buffer, size_t capacity, float value);
+
+/* "%.17g" for float64. */
+int recur_format_double(char *buffer, size_t capacity, double value);
+
+/* Writes all of buffer[0..<length] to fd, retrying on EINTR and partial writes. Returns 0, or
+   the errno of the failure (EPIPE when the reader has gone). */
+int recur_write_all(int fd, const char *buffer, size_t length);
+
+/* read(2) retrying on EINTR unless *stop is set. Returns bytes read, 0 at end of input, or -errno. */
+long recur_read_some(int fd, char *buffer, size_t capacity, const volatile int *stop);
+
+/* Installs handlers that set *flag (to the signal number) on SIGINT and SIGTERM without
+   SA_RESTART, so a blocking read returns EINTR; SIGPIPE is ignored so that a closed pipe
+   becomes EPIPE from write. */
+void recur_install_stop_handlers(void);
+volatile int *recur_stop_flag(void);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t recur_monotonic_nanoseconds(void);
+
+#endif

@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "recur",
+    products: [
+        .executable(name: "recur", targets: ["recur"]),
+        .library(name: "RecurKernel", targets: ["RecurKernel"]),
+        .library(name: "RecurKeras", targets: ["RecurKeras"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C: libhdf5 (system), libm shims for the kernel, number I/O for the commands, and a
+        // malloc counter that only the tests link.
+        .systemLibrary(
+            name: "CHDF5",
+            path: "CSupport/CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .target(name: "CMathShims", path: "CSupport/CMathShims"),
+        .target(name: "CIOSupport", path: "CSupport/CIOSupport"),
+        .target(name: "CAllocCounter", path: "CSupport/CAllocCounter"),
+
+        // The engine: pure Swift, no Foundation, Embedded-clean (tools/check-embedded.sh).
+        .target(name: "RecurKernel", dependencies: ["CMathShims"]),
+        // The only module that touches HDF5, JSON and Keras's conventions.
+        .target(name: "RecurKeras", dependencies: ["RecurKernel", "CHDF5"]),
+        // One file per subcommand; a library so that tests can drive the commands.
+        .target(
+            name: "RecurCLI",
+            dependencies: [
+                "RecurKernel", "RecurKeras", "CIOSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "recur", dependencies: ["RecurCLI"]),
+
+        .target(
+            name: "RecurTestSupport",
+            dependencies: ["RecurKernel", "RecurKeras", "CAllocCounter"],
+            path: "Tests/RecurTestSupport"
+        ),
+        .testTarget(name: "RecurKernelTests", dependencies: ["RecurKernel", "RecurTestSupport"]),
+        .testTarget(name: "RecurKerasTests", dependencies: ["RecurKeras", "RecurKernel", "RecurTestSupport"]),
+        .testTarget(
+            name: "RecurCLITests",
+            dependencies: ["RecurCLI", "RecurKeras", "RecurKernel", "RecurTestSupport"]
+        ),
+    ]
+)

@@ -1,0 +1,204 @@
+/// The shape of one sample of a tensor (the batch axis is implicit).
+///
+/// `steps == 0` means a 2-D tensor `[batch, features]`; otherwise the tensor is
+/// `[batch, steps, features]`. A Keras input of shape `[None, 20]` (the course's windows before
+/// `expand_dims`) is therefore `steps: 0, features: 20`.
+public struct TensorShape: Equatable, BitwiseCopyable, Sendable {
+    public var steps: Int
+    public var features: Int
+
+    public init(steps: Int, features: Int) {
+        self.steps = steps
+        self.features = features
+    }
+
+    /// A 2-D tensor `[batch, features]`.
+    public static func vector(_ features: Int) -> TensorShape { TensorShape(steps: 0, features: features) }
+    /// A 3-D tensor `[batch, steps, features]`.
+    public static func sequence(_ steps: Int, _ features: Int) -> TensorShape {
+        TensorShape(steps: steps, features: features)
+    }
+
+    public var hasTime: Bool { steps > 0 }
+    /// Floats per sample.
+    public var count: Int { Swift.max(steps, 1) * features }
+    /// Rows of length `features` per sample.
+    public var rows: Int { Swift.max(steps, 1) }
+}
+
+/// What a layer computes. Each kind has a forward and a backward function on raw buffers.
+public enum LayerKind: UInt8, BitwiseCopyable, Sendable {
+    /// `y = act(x W + b)` on the last axis (per time step on a sequence).
+    case dense
+    /// SimpleRNN, LSTM or GRU, in one or both directions (``Layer/cell``, ``Layer/directions``).
+    case recurrent
+    /// `y = x ∘ c` for a constant (the course's `Lambda(lambda x: x * 100.0)`, `Rescaling`).
+    case elementwise
+    /// A change of shape that leaves memory as it is (`expand_dims`, `Reshape`, `Flatten`).
+    case reshape
+}
+
+/// The recurrent cell.
+public enum Cell: UInt8, BitwiseCopyable, Sendable {
+    /// `h = act(x W + h U + b)`.
+    case simple
+    /// Gates i, f, c, o along the `4u` axis.
+    case lstm
+    /// Gates z, r, h; the reset gate multiplies `h U + b_r` (Keras's default, bias `[2, 3u]`).
+    case gruResetAfter
+    /// Gates z, r, h; the reset gate multiplies `h` before `U` (bias `[3u]`).
+    case gruResetBefore
+
+    /// Blocks of `units` along the gate axis.
+    public var gateCount: Int {
+        switch self {
+        case .simple: return 1
+        case .lstm: return 4
+        case .gruResetAfter, .gruResetBefore: return 3
+        }
+    }
+}
+
+/// Which way, and how many ways, a recurrent layer reads its sequence.
+public enum Directions: UInt8, BitwiseCopyable, Sendable {
+    case forward
+    /// `go_backwards=True`: reads from the last step; a sequence output is in reading order.
+    case backward
+    /// A `Bidirectional` wrapper: forward and backward layers, the backward one's sequence output
+    /// flipped back to the input's time order, then merged.
+    case bidirectional
+
+    public var count: Int { self == .bidirectional ? 2 : 1 }
+}
+
+/// How `Bidirectional` combines its two outputs.
+public enum MergeMode: UInt8, BitwiseCopyable, Sendable {
+    /// `[forward ‖ backward]` on the last axis.
+    case concat
+    case sum
+    /// `(forward + backward) / 2`.
+    case average
+    case multiply
+}
+
+/// The constant operation of an ``LayerKind/elementwise`` layer.
+public enum ElementwiseOperation: UInt8, BitwiseCopyable, Sendable {
+    /// `x * c`
+    case multiply
+    /// `x / c`
+    case divide
+    /// `x + c`
+    case add
+    /// `x - c`
+    case subtract
+    /// `c - x`
+    case subtractFrom
+    /// `x * c + d` (Keras's `Rescaling(scale=c, offset=d)`).
+    case scaleAndOffset
+}
+
+/// One layer: what it computes (set by the importer) and where its buffers are (set by
+/// ``NetworkPlan``). A plain value, so that a table of layers can live in the arena.
+public struct Layer: BitwiseCopyable, Sendable {
+    // What it computes.
+    public var kind: LayerKind
+    public var activation: Activation = .linear
+    public var recurrentActivation: Activation = .sigmoid
+    public var cell: Cell = .simple
+    public var directions: Directions = .forward
+    public var merge: MergeMode = .concat
+    public var units: Int = 0
+    public var useBias: Bool = true
+    public var returnSequences: Bool = false
+    public var operation: ElementwiseOperation = .multiply
+    public var constant: Float = 1
+    public var offset: Float = 0
+    /// For ``LayerKind/reshape``: the shape it produces.
+    public var target = TensorShape(steps: 0, features: 0)
+
+    // Where it lives, in floats from the arena base; set by the plan.
+    public var input = TensorShape(steps: 0, features: 0)
+    public var output = TensorShape(steps: 0, features: 0)
+    /// First parameter, in the order of Keras's `weight_names` (per direction: kernel,
+    /// recurrent kernel, bias).
+    public var parameters = 0
+    public var parameterCount = 0
+    /// The layer's output `[batch, output]`.
+    public var outputBuffer = 0
+    /// Per-direction working memory (see ``RecurrentBuffers``).
+    public var forwardState = RecurrentBuffers()
+    public var backwardState = RecurrentBuffers()
+    /// Pre-activations of a dense layer when training, `[batch, rows, units]`.
+    public var preActivation = 0
+    /// The gradient of the loss with respect to this layer's output (training only).
+    public var outputGradient = 0
+
+    public init(kind: LayerKind) { self.kind = kind }
+
+    public static func dense(units: Int, activation: Activation = .linear, useBias: Bool = true) -> Layer {
+        var layer = Layer(kind: .dense)
+        layer.units = units
+        layer.activation = activation
+        layer.useBias = useBias
+        return layer
+    }
+
+    public static func recurrent(
+        _ cell: Cell, units: Int, activation: Activation = .tanh,
+        recurrentActivation: Activation = .sigmoid, useBias: Bool = true,
+        returnSequences: Bool = false, directions: Directions = .forward, merge: MergeMode = .concat
+    ) -> Layer {
+        var layer = Layer(kind: .recurrent)
+        layer.cell = cell
+        layer.units = units
+        layer.activation = activation
+        layer.recurrentActivation = recurrentActivation
+        layer.useBias = useBias
+        layer.returnSequences = returnSequences
+        layer.directions = directions
+        layer.merge = merge
+        return layer
+    }
+
+    public static func elementwise(_ operation: ElementwiseOperation, _ constant: Float, offset: Float = 0) -> Layer {
+        var layer = Layer(kind: .elementwise)
+        layer.operation = operation
+        layer.constant = constant
+        layer.offset = offset
+        return layer
+    }
+
+    public static func reshape(to target: TensorShape) -> Layer {
+        var layer = Layer(kind: .reshape)
+        layer.target = target
+        return layer
+    }
+}
+
+/// Where one direction of a recurrent layer keeps its numbers, in floats from the arena base.
+///
+/// When training, every per-step buffer holds all `steps` (row stride `steps · width`, so that
+/// the backward pass finds each step's values); for inference it holds one step and is reused.
+public struct RecurrentBuffers: BitwiseCopyable, Sendable {
+    /// Kernel `[input, G]`, recurrent kernel `[u, G]`, bias `[G]` or `[2, G]`; `G = gates · u`.
+    public var kernel = 0
+    public var recurrentKernel = 0
+    public var bias = 0
+    /// `x W + b` for every step, then `+ h U` step by step: the gates' pre-activations
+    /// `[batch, steps, G]` (for GRU's candidate, the value inside its activation).
+    public var preGates = 0
+    /// Gate activations `[batch, cached steps, G]`.
+    public var gates = 0
+    /// Hidden state `[batch, cached steps, u]`, and the cell state of an LSTM.
+    public var hidden = 0
+    public var cellState = 0
+    /// GRU: `h U_h + b_rh` (reset after) or `r · h` (reset before), `[batch, cached steps, u]`.
+    public var reset = 0
+    /// The state before the first step, `[batch, u]` (zeros unless the model is stateful).
+    public var initialHidden = 0
+    public var initialCell = 0
+    /// The direction's own output when two directions are merged, `[batch, steps or 1, u]`.
+    public var output = 0
+
+    public init() {}
+}

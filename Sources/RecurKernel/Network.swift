@@ -1,0 +1,84 @@
+/// A planned network in its arena: the layer table, parameters and every buffer.
+///
+/// Built once; after that, ``forward(batch:)`` runs with no allocation and no system call.
+public struct Network: ~Copyable {
+    public let arena: Arena
+    public let plan: NetworkPlan
+
+    /// Copies the planned layer table into the arena and clears the rest.
+    ///
+    /// - Parameters:
+    ///   - layers: the table that ``NetworkPlan/init(layers:input:batch:training:optimizerSlots:)``
+    ///     planned.
+    ///   - arena: at least `plan.totalBytes` bytes.
+    public init(layers: UnsafeBufferPointer<Layer>, plan: NetworkPlan, arena: consuming Arena) {
+        precondition(layers.count == plan.layerCount, "layer table does not match its plan")
+        precondition(arena.capacity >= plan.totalBytes, "arena is smaller than the plan")
+        let table = arena.base.bindMemory(to: Layer.self, capacity: layers.count)
+        for index in 0..<layers.count { (table + index).initialize(to: layers[index]) }
+        let floatsAfterTable = (plan.totalBytes - plan.sizes.table) / 4
+        arena.zero(at: plan.sizes.table / 4, count: floatsAfterTable)
+        self.arena = arena
+        self.plan = plan
+    }
+
+    /// The layer table.
+    public var layers: UnsafeMutableBufferPointer<Layer> {
+        UnsafeMutableBufferPointer(start: arena.base.assumingMemoryBound(to: Layer.self), count: plan.layerCount)
+    }
+
+    /// All parameters, in Keras's weight order, layer after layer.
+    public var parameters: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: arena.floats(at: plan.parameters), count: plan.parameterCount)
+    }
+
+    /// The gradients, parallel to ``parameters`` (training plans only).
+    public var gradients: UnsafeMutableBufferPointer<Float> {
+        precondition(plan.training, "an inference plan has no gradients")
+        return UnsafeMutableBufferPointer(start: arena.floats(at: plan.gradients), count: plan.parameterCount)
+    }
+
+    /// The input of `batchCapacity` samples, `[batch, input.count]`.
+    public var input: UnsafeMutablePointer<Float> { arena.floats(at: plan.inputBuffer) }
+
+    /// The output of the last ``forward(batch:)``, `[batch, output.count]`.
+    public var output: UnsafeMutablePointer<Float> { arena.floats(at: plan.outputBuffer) }
+
+    /// Runs every layer on the first `batch` samples of ``input``.
+    ///
+    /// Allocates: never.
+    public func forward(batch: Int) {
+        precondition(batch > 0 && batch <= plan.batchCapacity, "batch exceeds the planned capacity")
+        let table = layers
+        var input = plan.inputBuffer
+        for index in 0..<table.count {
+            let layer = table[index]
+            switch layer.kind {
+            case .dense:
+                denseForward(layer, input: arena.floats(at: input), batch: batch, training: plan.training)
+            case .recurrent:
+                recurrentForward(layer, input: arena.floats(at: input), batch: batch)
+            case .elementwise:
+                elementwiseForward(
+                    layer, output: arena.floats(at: layer.outputBuffer), input: arena.floats(at: input),
+                    count: batch * layer.input.count)
+            case .reshape:
+                break
+            }
+            input = layer.outputBuffer
+        }
+    }
+
+    /// Clears the recurrent state carried between calls (the initial state of every recurrent
+    /// layer), as Keras's `reset_states()`.
+    public func resetStates() {
+        for layer in layers where layer.kind == .recurrent {
+            let batch = plan.batchCapacity
+            for direction in 0..<layer.directions.count {
+                let state = direction == 0 ? layer.forwardState : layer.backwardState
+                arena.zero(at: state.initialHidden, count: batch * layer.units)
+                if layer.cell == .lstm { arena.zero(at: state.initialCell, count: batch * layer.units) }
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+/// Why a layer table cannot be planned.
+public enum PlanError: Error, Sendable {
+    /// The layer at `layer` cannot take its input; `reason` says how.
+    case shape(layer: Int, reason: StaticString)
+    /// A size is zero, negative or so large that the arena would overflow.
+    case size(layer: Int, reason: StaticString)
+
+    public var layer: Int {
+        switch self {
+        case .shape(let layer, _), .size(let layer, _): return layer
+        }
+    }
+
+    public var reason: StaticString {
+        switch self {
+        case .shape(_, let reason), .size(_, let reason): return reason
+        }
+    }
+}
+
+/// The byte sizes of the arena's regions.
+public struct ArenaSizes: Equatable, BitwiseCopyable, Sendable {
+    /// The layer table.
+    public var table = 0
+    public var parameters = 0
+    public var gradients = 0
+    /// Optimizer state (momentum, Adam's moments), one slot per parameter per state.
+    public var optimizer = 0
+    /// Layer inputs, outputs and the per-step values a backward pass needs.
+    public var activations = 0
+    /// Gradients of activations and other memory reused between layers.
+    public var scratch = 0
+
+    public var total: Int { table + parameters + gradients + optimizer + activations + scratch }
+}
+
+/// Where everything of a network lives in its arena, for a maximum batch.
+///
+/// Planning walks the layer table once: it infers each layer's input and output shape from the
+/// model input, checks that every layer can take its input, and assigns each buffer an offset.
+/// Offsets count floats from the arena base. Nothing is allocated here.
+public struct NetworkPlan: BitwiseCopyable, Sendable {
+    public let input: TensorShape
+    public let output: TensorShape
+    /// The largest batch any call may run.
+    public let batchCapacity: Int
+    /// Whether buffers for a backward pass exist.
+    public let training: Bool
+    public let layerCount: Int
+    public let sizes: ArenaSizes
+    /// Offsets, in floats.
+    public let parameters: Int
+    public let parameterCount: Int
+    public let gradients: Int
+    public let optimizerSlots: Int
+    public let optimizerSlotCount: Int
+    public let inputBuffer: Int
+    public let outputBuffer: Int
+    /// The gradient of the loss with respect to the model input is not needed; this is the
+    /// scratch region the backward pass shares between layers.
+    public let scratch: Int
+    public let scratchCount: Int
+
+    public var totalBytes: Int { sizes.total }
+
+    /// Plans `layers` in place (shapes and offsets are written into each entry).
+    ///
+    /// - Parameters:
+    ///   - layers: the layer table, as the importer built it.
+    ///   - input: the shape of one input sample.
+    ///   - batch: the largest batch that will be run.
+    ///   - training: reserve gradients and keep every step's activations for a backward pass.
+    ///   - optimizerSlots: optimizer values per parameter (0 for inference, 1 for SGD with
+    ///     momentum, 2 for Adam).
+    public init(
+        layers: UnsafeMutableBufferPointer<Layer>, input: TensorShape, batch: Int,
+        training: Bool = false, optimizerSlots: Int = 0
+    ) throws(PlanError) {
+        guard batch > 0 else { throw .size(layer: 0, reason: "the batch must hold at least one sample") }
+        guard input.features > 0, input.steps >= 0 else {
+            throw .size(layer: 0, reason: "the model input must have at least one feature")
+        }
+        let limit = 1 << 40  // floats; far beyond any memory, and far from overflow
+        let tableBytes = roundUp(layers.count * MemoryLayout<Layer>.stride, to: Arena.alignment)
+
+        // Pass 1: shapes and parameter counts.
+        var shape = input
+        var parameterCount = 0
+        for index in layers.indices {
+            var layer = layers[index]
+            layer.input = shape
+            layer.output = try Self.outputShape(of: layer, input: shape, index: index)
+            layer.parameterCount = Self.parameterCount(of: layer)
+            guard layer.output.count <= limit, layer.parameterCount <= limit else {
+                throw .size(layer: index, reason: "the layer is too large to plan")
+            }
+            parameterCount += layer.parameterCount
+            shape = layer.output
+            layers[index] = layer
+        }
+
+        // Regions: table | parameters | gradients | optimizer | activations | scratch.
+        var cursor = tableBytes / 4
+        self.parameters = cursor
+        self.parameterCount = parameterCount
+        cursor += roundUp(parameterCount, to: 16)
+        self.gradients = cursor
+        if training { cursor += roundUp(parameterCount, to: 16) }
+        self.optimizerSlots = cursor
+        self.optimizerSlotCount = optimizerSlots
+        cursor += optimizerSlots * roundUp(parameterCount, to: 16)
+        let activationStart = cursor
+
+        func take(_ count: Int) -> Int {
+            let offset = cursor
+            cursor += roundUp(count, to: 16)
+            return offset
+        }
+
+        self.inputBuffer = take(batch * input.count)
+        var previousOutput = inputBuffer
+        var parameterCursor = parameters
+        for index in layers.indices {
+            var layer = layers[index]
+            layer.parameters = parameterCursor
+            parameterCursor += layer.parameterCount
+            let rows = batch * layer.input.rows
+            switch layer.kind {
+            case .dense:
+                layer.outputBuffer = take(batch * layer.output.count)
+                if training { layer.preActivation = take(rows * layer.units) }
+            case .recurrent:
+                let steps = layer.input.steps
+                let units = layer.units
+                let gateWidth = layer.cell.gateCount * units
+                let cachedSteps = training ? steps : 1
+                var weightCursor = layer.parameters
+                for direction in 0..<layer.directions.count {
+                    var state = RecurrentBuffers()
+                    state.kernel = weightCursor
+                    state.recurrentKernel = state.kernel + layer.input.features * gateWidth
+                    state.bias = state.recurrentKernel + units * gateWidth
+                    weightCursor += Self.directionParameterCount(of: layer)
+                    state.preGates = take(batch * steps * gateWidth)
+                    state.gates = take(batch * cachedSteps * gateWidth)
+                    state.hidden = take(batch * cachedSteps * units)
+                    if layer.cell == .lstm { state.cellState = take(batch * cachedSteps * units) }
+                    if layer.cell != .simple && layer.cell != .lstm { state.reset = take(batch * cachedSteps * units) }
+                    state.initialHidden = take(batch * units)
+                    if layer.cell == .lstm { state.initialCell = take(batch * units) }
+                    if layer.directions == .bidirectional {
+                        state.output = take(batch * (layer.returnSequences ? steps : 1) * units)
+                    }
+                    if direction == 0 { layer.forwardState = state } else { layer.backwardState = state }
+                }
+                layer.outputBuffer = take(batch * layer.output.count)
+            case .elementwise:
+                layer.outputBuffer = take(batch * layer.output.count)
+            case .reshape:
+                layer.outputBuffer = previousOutput
+            }
+            previousOutput = layer.outputBuffer
+            layers[index] = layer
+        }
+        self.outputBuffer = previousOutput
+        let activationEnd = cursor
+
+        // Gradients of layer outputs, for the backward pass.
+        if training {
+            for index in layers.indices {
+                layers[index].outputGradient = take(batch * layers[index].output.count)
+            }
+        }
+        self.scratch = cursor
+        self.scratchCount = 0
+        let scratchEnd = cursor
+
+        guard scratchEnd <= limit else { throw .size(layer: layers.count - 1, reason: "the network is too large to plan") }
+
+        self.input = input
+        self.output = shape
+        self.batchCapacity = batch
+        self.training = training
+        self.layerCount = layers.count
+        let paddedParameters = roundUp(parameterCount, to: 16) * 4
+        self.sizes = ArenaSizes(
+            table: tableBytes,
+            parameters: paddedParameters,
+            gradients: training ? paddedParameters : 0,
+            optimizer: optimizerSlots * paddedParameters,
+            activations: (activationEnd - activationStart) * 4,
+            scratch: (scratchEnd - activationEnd) * 4
+        )
+    }
+
+    /// The output shape of `layer` on `input`, or why it cannot take that input.
+    static func outputShape(of layer: Layer, input: TensorShape, index: Int) throws(PlanError) -> TensorShape {
+        switch layer.kind {
+        case .dense:
+            guard layer.units > 0 else { throw .size(layer: index, reason: "a Dense layer needs at least one unit") }
+            return TensorShape(steps: input.steps, features: layer.units)
+        case .recurrent:
+            guard layer.units > 0 else { throw .size(layer: index, reason: "a recurrent layer needs at least one unit") }
+            guard input.hasTime else {
+                throw .shape(layer: index, reason: "a recurrent layer needs a 3-D input [batch, steps, features]")
+            }
+            let width = layer.directions == .bidirectional && layer.merge == .concat ? 2 * layer.units : layer.units
+            return layer.returnSequences ? .sequence(input.steps, width) : .vector(width)
+        case .elementwise:
+            return input
+        case .reshape:
+            guard layer.target.count == input.count, layer.target.features > 0 else {
+                throw .shape(layer: index, reason: "a reshape must keep the number of values per sample")
+            }
+            return layer.target
+        }
+    }
+
+    /// Parameters of one direction of a recurrent layer.
+    static func directionParameterCount(of layer: Layer) -> Int {
+        let gateWidth = layer.cell.gateCount * layer.units
+        let biasRows = layer.cell == .gruResetAfter ? 2 : 1
+        return layer.input.features * gateWidth + layer.units * gateWidth + (layer.useBias ? biasRows * gateWidth : 0)
+    }
+
+    static func parameterCount(of layer: Layer) -> Int {
+        switch layer.kind {
+        case .dense:
+            return layer.input.features * layer.units + (layer.useBias ? layer.units : 0)
+        case .recurrent:
+            return layer.directions.count * directionParameterCount(of: layer)
+        case .elementwise, .reshape:
+            return 0
+        }
+    }
+}
+
+@inlinable @inline(__always)
+func roundUp(_ value: Int, to multiple: Int) -> Int {
+    (value + multiple - 1) / multiple * multiple
+}

@@ -1,0 +1,201 @@
+extension Network {
+    /// Runs a SimpleRNN, LSTM or GRU layer, in one direction or both, on `[batch, steps, in]`.
+    ///
+    /// Each direction first projects every step of the input at once (`x W + b`, one matrix
+    /// product), then walks the steps adding `h U`. A `Bidirectional` layer's backward direction
+    /// reads the sequence from its end; its sequence output is written back in input time order
+    /// before the two are merged, as Keras does.
+    func recurrentForward(_ layer: Layer, input: UnsafeMutablePointer<Float>, batch: Int) {
+        let bidirectional = layer.directions == .bidirectional
+        for direction in 0..<layer.directions.count {
+            let state = direction == 0 ? layer.forwardState : layer.backwardState
+            let output = arena.floats(at: bidirectional ? state.output : layer.outputBuffer)
+            recurrentDirectionForward(
+                layer, state, input: input, batch: batch,
+                reversed: layer.directions == .backward || direction == 1,
+                timeOrderedOutput: bidirectional, output: output)
+        }
+        if bidirectional {
+            let rows = batch * layer.output.rows
+            mergeForward(
+                layer.merge, forward: arena.floats(at: layer.forwardState.output),
+                backward: arena.floats(at: layer.backwardState.output),
+                output: arena.floats(at: layer.outputBuffer), rows: rows, units: layer.units)
+        }
+    }
+
+    /// One direction. See ``RecurrentBuffers`` for what each buffer holds.
+    ///
+    /// - Parameters:
+    ///   - reversed: read the input from its last step.
+    ///   - timeOrderedOutput: write sequence outputs at the input's time index rather than in
+    ///     reading order (a `Bidirectional` backward layer).
+    func recurrentDirectionForward(
+        _ layer: Layer, _ state: RecurrentBuffers, input: UnsafePointer<Float>, batch: Int,
+        reversed: Bool, timeOrderedOutput: Bool, output: UnsafeMutablePointer<Float>
+    ) {
+        let steps = layer.input.steps
+        let inputWidth = layer.input.features
+        let units = layer.units
+        let gateWidth = layer.cell.gateCount * units
+        let cachedSteps = plan.training ? steps : 1
+        let kernel = arena.floats(at: state.kernel)
+        let recurrentKernel = arena.floats(at: state.recurrentKernel)
+        let bias: UnsafeMutablePointer<Float>? = layer.useBias ? arena.floats(at: state.bias) : nil
+        let preGates = arena.floats(at: state.preGates)
+        let act = layer.activation
+        let recurrentAct = layer.recurrentActivation
+
+        // x W + b for every step: [batch · steps, G].
+        fillRows(preGates, rows: batch * steps, width: gateWidth, with: bias)
+        matmulAccumulate(
+            m: batch * steps, n: gateWidth, k: inputWidth, input, lda: inputWidth,
+            kernel, ldb: gateWidth, preGates, ldc: gateWidth)
+
+        let preStride = steps * gateWidth
+        let hiddenStride = cachedSteps * units
+        let gateStride = cachedSteps * gateWidth
+        let outputSteps = layer.returnSequences ? steps : 1
+        for s in 0..<steps {
+            let t = reversed ? steps - 1 - s : s
+            let slot = plan.training ? s : 0
+            let z = preGates + t * gateWidth
+            let h = arena.floats(at: state.hidden) + slot * units
+            let gates = arena.floats(at: state.gates) + slot * gateWidth
+            // The previous state: the initial state before the first step.
+            let hPrev: UnsafeMutablePointer<Float>
+            let hPrevStride: Int
+            if s == 0 {
+                hPrev = arena.floats(at: state.initialHidden)
+                hPrevStride = units
+            } else {
+                hPrev = arena.floats(at: state.hidden) + (plan.training ? (s - 1) * units : 0)
+                hPrevStride = hiddenStride
+            }
+
+            switch layer.cell {
+            case .simple:
+                // h = act(x W + b + h_prev U)
+                matmulAccumulate(m: batch, n: units, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: units, z, ldc: preStride)
+                for b in 0..<batch {
+                    let zb = z + b * preStride, hb = h + b * hiddenStride
+                    for j in 0..<units { hb[j] = act(zb[j]) }
+                }
+
+            case .lstm:
+                // z = x W + b + h_prev U; i, f, g, o = σ, σ, act, σ of its blocks;
+                // c = f c_prev + i g; h = o act(c)
+                matmulAccumulate(m: batch, n: gateWidth, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: gateWidth, z, ldc: preStride)
+                let c = arena.floats(at: state.cellState) + slot * units
+                let cPrev: UnsafeMutablePointer<Float>
+                if s == 0 {
+                    cPrev = arena.floats(at: state.initialCell)
+                } else {
+                    cPrev = arena.floats(at: state.cellState) + (plan.training ? (s - 1) * units : 0)
+                }
+                for b in 0..<batch {
+                    let zb = z + b * preStride, gb = gates + b * gateStride
+                    let cb = c + b * hiddenStride, hb = h + b * hiddenStride
+                    let cPrevB = cPrev + b * hPrevStride
+                    for j in 0..<units {
+                        let i = recurrentAct(zb[j])
+                        let f = recurrentAct(zb[units + j])
+                        let g = act(zb[2 * units + j])
+                        let o = recurrentAct(zb[3 * units + j])
+                        gb[j] = i; gb[units + j] = f; gb[2 * units + j] = g; gb[3 * units + j] = o
+                        let cj = f * cPrevB[j] + i * g
+                        cb[j] = cj
+                        hb[j] = o * act(cj)
+                    }
+                }
+
+            case .gruResetAfter:
+                // m = h_prev U + b_r; z = σ(x_z + m_z); r = σ(x_r + m_r);
+                // ĥ = act(x_h + r m_h); h = z h_prev + (1 - z) ĥ
+                fillRows(gates, rows: batch, width: gateWidth, stride: gateStride, with: bias.map { UnsafePointer($0 + gateWidth) })
+                matmulAccumulate(m: batch, n: gateWidth, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: gateWidth, gates, ldc: gateStride)
+                let reset = arena.floats(at: state.reset) + slot * units
+                for b in 0..<batch {
+                    let zb = z + b * preStride, gb = gates + b * gateStride
+                    let hb = h + b * hiddenStride, rb = reset + b * hiddenStride
+                    let hPrevB = hPrev + b * hPrevStride
+                    for j in 0..<units {
+                        let xz = zb[j] + gb[j]
+                        let xr = zb[units + j] + gb[units + j]
+                        let update = recurrentAct(xz)
+                        let r = recurrentAct(xr)
+                        let m = gb[2 * units + j]
+                        let xh = zb[2 * units + j] + r * m
+                        let candidate = act(xh)
+                        zb[j] = xz; zb[units + j] = xr; zb[2 * units + j] = xh
+                        gb[j] = update; gb[units + j] = r; gb[2 * units + j] = candidate
+                        rb[j] = m
+                        hb[j] = update * hPrevB[j] + (1 - update) * candidate
+                    }
+                }
+
+            case .gruResetBefore:
+                // z = σ(x_z + h_prev U_z); r = σ(x_r + h_prev U_r);
+                // ĥ = act(x_h + (r h_prev) U_h); h = z h_prev + (1 - z) ĥ
+                fillRows(gates, rows: batch, width: 2 * units, stride: gateStride, with: nil)
+                matmulAccumulate(m: batch, n: 2 * units, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: gateWidth, gates, ldc: gateStride)
+                let reset = arena.floats(at: state.reset) + slot * units
+                for b in 0..<batch {
+                    let zb = z + b * preStride, gb = gates + b * gateStride
+                    let rb = reset + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
+                    for j in 0..<units {
+                        let xz = zb[j] + gb[j]
+                        let xr = zb[units + j] + gb[units + j]
+                        zb[j] = xz; zb[units + j] = xr
+                        let r = recurrentAct(xr)
+                        gb[j] = recurrentAct(xz); gb[units + j] = r
+                        rb[j] = r * hPrevB[j]
+                    }
+                }
+                matmulAccumulate(m: batch, n: units, k: units, reset, lda: hiddenStride, recurrentKernel + 2 * units, ldb: gateWidth, z + 2 * units, ldc: preStride)
+                for b in 0..<batch {
+                    let zb = z + b * preStride, gb = gates + b * gateStride
+                    let hb = h + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
+                    for j in 0..<units {
+                        let candidate = act(zb[2 * units + j])
+                        gb[2 * units + j] = candidate
+                        let update = gb[j]
+                        hb[j] = update * hPrevB[j] + (1 - update) * candidate
+                    }
+                }
+            }
+
+            if layer.returnSequences {
+                let outStep = timeOrderedOutput ? t : s
+                for b in 0..<batch {
+                    (output + (b * outputSteps + outStep) * units).update(from: h + b * hiddenStride, count: units)
+                }
+            } else if s == steps - 1 {
+                for b in 0..<batch {
+                    (output + b * units).update(from: h + b * hiddenStride, count: units)
+                }
+            }
+        }
+    }
+}
+
+/// Combines the two directions of a `Bidirectional` layer, row by row: `[batch · steps, u]`
+/// each, into `[batch · steps, 2u]` (concat) or `[batch · steps, u]`.
+func mergeForward(
+    _ mode: MergeMode, forward: UnsafePointer<Float>, backward: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>, rows: Int, units: Int
+) {
+    switch mode {
+    case .concat:
+        for r in 0..<rows {
+            (output + 2 * r * units).update(from: forward + r * units, count: units)
+            (output + (2 * r + 1) * units).update(from: backward + r * units, count: units)
+        }
+    case .sum:
+        for i in 0..<rows * units { output[i] = forward[i] + backward[i] }
+    case .average:
+        for i in 0..<rows * units { output[i] = (forward[i] + backward[i]) / 2 }
+    case .multiply:
+        for i in 0..<rows * units { output[i] = forward[i] * backward[i] }
+    }
+}
