@@ -7,6 +7,8 @@ let package = Package(
         .executable(name: "recur", targets: ["recur"]),
         .library(name: "RecurKernel", targets: ["RecurKernel"]),
         .library(name: "RecurKeras", targets: ["RecurKeras"]),
+        // Preloaded by `recur bench` to count heap allocations; never linked into recur.
+        .library(name: "RecurMallocCounter", type: .dynamic, targets: ["CAllocCounter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

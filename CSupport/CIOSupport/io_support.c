@@ -62,8 +62,8 @@ int recur_format_float(char *buffer, size_t capacity, float value) {
     return n < 0 ? 0 : (n >= (int)capacity ? (int)capacity - 1 : n);
 }
 
-int recur_format_double(char *buffer, size_t capacity, double value) {
-    int n = snprintf(buffer, capacity, "%.17g", value);
+int recur_format_double(char *buffer, size_t capacity, double value, int digits) {
+    int n = snprintf(buffer, capacity, "%.*g", digits, value);
     return n < 0 ? 0 : (n >= (int)capacity ? (int)capacity - 1 : n);
 }
 

@@ -1,12 +1,35 @@
 import ArgumentParser
+import RecurKeras
 
 /// The `recur` command: runs and trains small recurrent networks saved by Keras.
 public struct Recur: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "recur",
         abstract: "Run, stream and train Keras recurrent forecasting models on a small Linux box.",
-        subcommands: []
+        discussion: """
+            Exit status: 0 on success, 64 for a wrong command line, 65 for bad data (a file that is \
+            not a Keras model, an unsupported layer, a line that is not a number), 66 for a missing \
+            or unreadable file, 73 for an output that cannot be written, 1 for anything else.
+            """,
+        subcommands: [Predict.self, Forecast.self, Inspect.self, Bench.self]
     )
 
     public init() {}
+}
+
+/// A subcommand whose failures are ``RecurError``s: each is printed as one sentence on standard
+/// error and ends the process with its documented exit status.
+protocol RecurCommand: ParsableCommand {
+    func execute() throws(RecurError)
+}
+
+extension RecurCommand {
+    public func run() throws {
+        do {
+            try execute()
+        } catch {
+            Console.error("recur: \(error.message)")
+            throw ExitCode(error.exitCode)
+        }
+    }
 }

@@ -33,6 +33,20 @@ public enum Activation: UInt8, BitwiseCopyable, Sendable {
     case mish
     /// `x` for `x ≥ 0`, else `0.2 x` (Keras 3's `leaky_relu` default slope).
     case leakyRelu
+    /// `-softplus(-x)`.
+    case logSigmoid
+    /// `clip(x, -1, 1)`.
+    case hardTanh
+    /// `x - tanh(x)`.
+    case tanhShrink
+    /// `x ∓ 0.5` outside `[-0.5, 0.5]`, else 0.
+    case softShrink
+    /// `x` outside `[-0.5, 0.5]`, else 0.
+    case hardShrink
+    /// 0 below −1, `x` above 1, else `(x + 1)² / 4`.
+    case sparsePlus
+    /// `(x + √(x² + 4)) / 2`.
+    case squarePlus
 }
 
 extension Activation {
@@ -52,20 +66,27 @@ extension Activation {
         case .elu: return x > 0 ? x : expm1f(x)
         case .selu: return Activation.seluScale * (x > 0 ? x : Activation.seluAlpha * expm1f(x))
         case .softsign: return x / (1 + Swift.abs(x))
-        case .softplus: return Activation.softplus(x)
+        case .softplus: return Activation.softplusValue(x)
         case .swish: return x / (1 + expf(-x))
         case .relu6: return Swift.min(Swift.max(x, 0), 6)
         case .exponential: return expf(x)
         case .gelu: return 0.5 * x * (1 + erff(x * 0.70710678118654752440))
         case .hardSwish: return x * (Swift.min(Swift.max(x + 3, 0), 6) / 6)
-        case .mish: return x * tanhf(Activation.softplus(x))
+        case .mish: return x * tanhf(Activation.softplusValue(x))
         case .leakyRelu: return x >= 0 ? x : 0.2 * x
+        case .logSigmoid: return -Activation.softplusValue(-x)
+        case .hardTanh: return Swift.min(Swift.max(x, -1), 1)
+        case .tanhShrink: return x - tanhf(x)
+        case .softShrink: return x > 0.5 ? x - 0.5 : (x < -0.5 ? x + 0.5 : 0)
+        case .hardShrink: return x > 0.5 || x < -0.5 ? x : 0
+        case .sparsePlus: return x <= -1 ? 0 : (x >= 1 ? x : (x + 1) * (x + 1) / 4)
+        case .squarePlus: return (x + sqrtf(x * x + 4)) / 2
         }
     }
 
     /// `log(1 + exp(x))` without overflow for large `x` or loss for very negative `x`.
     @inlinable @inline(__always)
-    static func softplus(_ x: Float) -> Float {
+    static func softplusValue(_ x: Float) -> Float {
         x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x))
     }
 
@@ -100,11 +121,19 @@ extension Activation {
             if x >= 3 { return 1 }
             return (2 * x + 3) / 6
         case .mish:
-            let sp = Activation.softplus(x)
+            let sp = Activation.softplusValue(x)
             let t = tanhf(sp)
             let s = 1 / (1 + expf(-x))
             return t + x * s * (1 - t * t)
         case .leakyRelu: return x >= 0 ? 1 : 0.2
+        case .logSigmoid: return 1 / (1 + expf(x))
+        case .hardTanh: return x > -1 && x < 1 ? 1 : 0
+        case .tanhShrink:
+            let t = tanhf(x)
+            return t * t
+        case .softShrink, .hardShrink: return x > 0.5 || x < -0.5 ? 1 : 0
+        case .sparsePlus: return x <= -1 ? 0 : (x >= 1 ? 1 : (x + 1) / 2)
+        case .squarePlus: return (1 + x / sqrtf(x * x + 4)) / 2
         }
     }
 

@@ -34,8 +34,17 @@ public enum LayerKind: UInt8, BitwiseCopyable, Sendable {
     case recurrent
     /// `y = x ∘ c` for a constant (the course's `Lambda(lambda x: x * 100.0)`, `Rescaling`).
     case elementwise
-    /// A change of shape that leaves memory as it is (`expand_dims`, `Reshape`, `Flatten`).
+    /// `act(x)` element by element (Keras's `Activation` layer).
+    case activation
+    /// Inserts an axis of length 1 (`expand_dims`); memory is unchanged.
+    case expandDims
+    /// `[batch, steps, features]` to `[batch, steps · features]`; memory is unchanged.
+    case flatten
+    /// Any other change of shape that keeps the values per sample; memory is unchanged.
     case reshape
+
+    /// Whether the layer only renames its input's memory.
+    public var isView: Bool { self == .expandDims || self == .flatten || self == .reshape }
 }
 
 /// The recurrent cell.
@@ -113,8 +122,11 @@ public struct Layer: BitwiseCopyable, Sendable {
     public var operation: ElementwiseOperation = .multiply
     public var constant: Float = 1
     public var offset: Float = 0
-    /// For ``LayerKind/reshape``: the shape it produces.
+    /// For ``LayerKind/reshape``: the shape it produces (`-1` in one place: whatever fits).
     public var target = TensorShape(steps: 0, features: 0)
+    /// For ``LayerKind/expandDims``: where the new axis goes, counting the batch axis as 0
+    /// (`-1` is the end).
+    public var axis = -1
 
     // Where it lives, in floats from the arena base; set by the plan.
     public var input = TensorShape(steps: 0, features: 0)
@@ -165,6 +177,18 @@ public struct Layer: BitwiseCopyable, Sendable {
         layer.operation = operation
         layer.constant = constant
         layer.offset = offset
+        return layer
+    }
+
+    public static func activation(_ activation: Activation) -> Layer {
+        var layer = Layer(kind: .activation)
+        layer.activation = activation
+        return layer
+    }
+
+    public static func expandDims(axis: Int = -1) -> Layer {
+        var layer = Layer(kind: .expandDims)
+        layer.axis = axis
         return layer
     }
 

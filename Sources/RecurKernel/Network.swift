@@ -62,7 +62,10 @@ public struct Network: ~Copyable {
                 elementwiseForward(
                     layer, output: arena.floats(at: layer.outputBuffer), input: arena.floats(at: input),
                     count: batch * layer.input.count)
-            case .reshape:
+            case .activation:
+                layer.activation.apply(
+                    arena.floats(at: input), to: arena.floats(at: layer.outputBuffer), count: batch * layer.input.count)
+            case .expandDims, .flatten, .reshape:
                 break
             }
             input = layer.outputBuffer

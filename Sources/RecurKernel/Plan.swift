@@ -154,9 +154,9 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                     if direction == 0 { layer.forwardState = state } else { layer.backwardState = state }
                 }
                 layer.outputBuffer = take(batch * layer.output.count)
-            case .elementwise:
+            case .elementwise, .activation:
                 layer.outputBuffer = take(batch * layer.output.count)
-            case .reshape:
+            case .expandDims, .flatten, .reshape:
                 layer.outputBuffer = previousOutput
             }
             previousOutput = layer.outputBuffer
@@ -206,13 +206,32 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
             }
             let width = layer.directions == .bidirectional && layer.merge == .concat ? 2 * layer.units : layer.units
             return layer.returnSequences ? .sequence(input.steps, width) : .vector(width)
-        case .elementwise:
+        case .elementwise, .activation:
             return input
+        case .expandDims:
+            // [batch, n] gains an axis at 1 ([batch, 1, n]) or at the end ([batch, n, 1]);
+            // a 3-D tensor would become 4-D, which no layer here takes.
+            guard !input.hasTime else {
+                throw .shape(layer: index, reason: "expand_dims on a 3-D tensor makes a 4-D one, which recur does not hold")
+            }
+            switch layer.axis {
+            case 1: return .sequence(1, input.features)
+            case 2, -1: return .sequence(input.features, 1)
+            default: throw .shape(layer: index, reason: "expand_dims must add axis 1 or -1")
+            }
+        case .flatten:
+            return .vector(input.count)
         case .reshape:
-            guard layer.target.count == input.count, layer.target.features > 0 else {
+            var target = layer.target
+            if target.features == -1, target.steps > 0, input.count % target.steps == 0 {
+                target.features = input.count / target.steps
+            } else if target.steps == -1, target.features > 0, input.count % target.features == 0 {
+                target.steps = input.count / target.features
+            }
+            guard target.count == input.count, target.features > 0, target.steps >= 0 else {
                 throw .shape(layer: index, reason: "a reshape must keep the number of values per sample")
             }
-            return layer.target
+            return target
         }
     }
 
@@ -229,7 +248,7 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
             return layer.input.features * layer.units + (layer.useBias ? layer.units : 0)
         case .recurrent:
             return layer.directions.count * directionParameterCount(of: layer)
-        case .elementwise, .reshape:
+        case .elementwise, .activation, .expandDims, .flatten, .reshape:
             return 0
         }
     }

@@ -29,8 +29,8 @@ int recur_parse_double(const char *text, size_t length, double *value);
    same bits) into buffer; returns the number of characters written, without a terminator. */
 int recur_format_float(char *buffer, size_t capacity, float value);
 
-/* "%.17g" for float64. */
-int recur_format_double(char *buffer, size_t capacity, double value);
+/* "%.*g" for float64 with the given significant digits (17 parses back exactly). */
+int recur_format_double(char *buffer, size_t capacity, double value, int digits);
 
 /* Writes all of buffer[0..<length] to fd, retrying on EINTR and partial writes. Returns 0, or
    the errno of the failure (EPIPE when the reader has gone). */

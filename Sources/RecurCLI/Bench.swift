@@ -1,0 +1,139 @@
+import ArgumentParser
+import CIOSupport
+import Glibc
+import RecurKernel
+import RecurKeras
+
+/// `recur bench MODEL`: time per window at batch 1, throughput at a larger batch, and heap
+/// allocations per window.
+struct Bench: RecurCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure a model's forward pass: latency at batch 1, throughput batched, allocations.",
+        discussion: """
+            Times single windows (median and 99th percentile of many calls) and batches, on \
+            windows cut from a sine wave. Allocations per window are counted when the malloc \
+            counter library built beside recur (libRecurMallocCounter.so) is preloaded; recur \
+            preloads it itself when it finds it.
+
+            Example:
+              recur bench models/e1_simplernn.h5 --window 20
+            """)
+
+    @Argument(help: ArgumentHelp("The Keras model file.", valueName: "model"), completion: .file())
+    var model: String
+
+    @Option(help: "Steps per window (default: the model's own, else \(Defaults.window)).")
+    var window: Int?
+
+    @Option(help: "Batch size for the throughput figure.")
+    var batch = 128
+
+    @Option(help: "Timed single-window calls.")
+    var iterations = 20000
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func validate() throws {
+        guard batch >= 1, iterations >= 10 else { throw ValidationError("--batch must be at least 1 and --iterations at least 10") }
+    }
+
+    func execute() throws(RecurError) {
+        MallocCounter.preloadIfAvailable()
+        let model = try modelOptions.load(self.model)
+        let window = self.window ?? model.fixedWindow ?? Defaults.window
+
+        let single = try model.makeNetwork(window: window, batch: 1)
+        fillSine(single.input, count: single.plan.input.count, phase: 0)
+        for _ in 0..<200 { single.forward(batch: 1) }
+        var samples = [UInt64](repeating: 0, count: iterations)
+        for index in 0..<iterations {
+            let start = recur_monotonic_nanoseconds()
+            single.forward(batch: 1)
+            samples[index] = recur_monotonic_nanoseconds() - start
+        }
+        samples.sort()
+        let median = Double(samples[iterations / 2]) / 1000
+        let p99 = Double(samples[min(iterations - 1, iterations * 99 / 100)]) / 1000
+        let mallocs = MallocCounter.count { for _ in 0..<1000 { single.forward(batch: 1) } }.map { Double($0) / 1000 }
+
+        let batched = try model.makeNetwork(window: window, batch: batch)
+        for b in 0..<batch {
+            fillSine(batched.input + b * batched.plan.input.count, count: batched.plan.input.count, phase: Double(b))
+        }
+        batched.forward(batch: batch)
+        var rounds = 0
+        let begin = recur_monotonic_nanoseconds()
+        var elapsed: UInt64 = 0
+        repeat {
+            batched.forward(batch: batch)
+            rounds += 1
+            elapsed = recur_monotonic_nanoseconds() - begin
+        } while elapsed < 500_000_000 || rounds < 5
+        let perSecond = Double(rounds * batch) / (Double(elapsed) / 1e9)
+
+        let mallocText = mallocs.map { NumberText.format($0, digits: 3) } ?? "not counted (libRecurMallocCounter.so not found beside recur)"
+        if json {
+            let mallocJSON = mallocs.map { NumberText.format($0, digits: 6) } ?? "null"
+            Console.out("""
+                {"model": "\(model.path)", "window": \(window), "batch1_median_us": \(NumberText.format(median, digits: 6)), \
+                "batch1_p99_us": \(NumberText.format(p99, digits: 6)), "batch": \(batch), \
+                "windows_per_second": \(NumberText.format(perSecond, digits: 6)), "mallocs_per_window": \(mallocJSON), \
+                "arena_bytes": \(single.plan.totalBytes)}
+
+                """)
+        } else {
+            Console.out("""
+                \(model.path), window \(window)
+                  batch 1:    median \(NumberText.format(median, digits: 4)) µs, p99 \(NumberText.format(p99, digits: 4)) µs per window (\(iterations) calls)
+                  batch \(batch): \(NumberText.format(perSecond, digits: 4)) windows/s
+                  heap allocations per window: \(mallocText)
+                  arena: \(single.plan.totalBytes) bytes at batch 1
+
+                """)
+        }
+    }
+
+    func fillSine(_ target: UnsafeMutablePointer<Float>, count: Int, phase: Double) {
+        for i in 0..<count { target[i] = Float(50 + 30 * sin((Double(i) + phase) * 0.3)) }
+    }
+}
+
+/// The malloc counter from `libRecurMallocCounter.so`, when it is loaded into this process.
+enum MallocCounter {
+    typealias Begin = @convention(c) () -> Void
+    typealias End = @convention(c) () -> Int64
+
+    /// Re-executes this process with the counter preloaded, if the library sits beside the
+    /// binary and is not loaded yet. Returns only when it does not re-execute.
+    static func preloadIfAvailable() {
+        guard dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_begin") == nil,
+            getenv("RECUR_NO_PRELOAD") == nil
+        else { return }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return }
+        let executable = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let library = String(executable[..<executable.lastIndex(of: "/")!]) + "/libRecurMallocCounter.so"
+        guard access(library, R_OK) == 0 else { return }
+        setenv("LD_PRELOAD", library, 1)
+        setenv("RECUR_NO_PRELOAD", "1", 1)
+        var arguments = CommandLine.arguments.map { strdup($0) }
+        arguments.append(nil)
+        execv(executable, &arguments)
+    }
+
+    /// Allocations made by this thread while `body` ran; nil when the counter is not loaded.
+    static func count(_ body: () -> Void) -> Int64? {
+        guard let beginSymbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_begin"),
+            let endSymbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_end")
+        else { return nil }
+        let begin = unsafeBitCast(beginSymbol, to: Begin.self)
+        let end = unsafeBitCast(endSymbol, to: End.self)
+        begin()
+        body()
+        return end()
+    }
+}

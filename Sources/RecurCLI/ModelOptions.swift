@@ -1,0 +1,39 @@
+import ArgumentParser
+import RecurKeras
+
+/// How a command finds its model: the file, and Lambda layers mapped by hand.
+struct ModelOptions: ParsableArguments {
+    @Option(
+        name: .customLong("lambda"),
+        help: ArgumentHelp(
+            "Map a Lambda layer by hand: NAME=expand-dims, NAME=scale:C (x*C), NAME=divide:C, NAME=add:C, NAME=subtract:C. Repeatable.",
+            valueName: "name=op"))
+    var lambdas: [String] = []
+
+    /// Parses the `--lambda` mappings.
+    func lambdaOverrides() throws(RecurError) -> [String: LambdaOperation] {
+        var result: [String: LambdaOperation] = [:]
+        for mapping in lambdas {
+            let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw .usage("--lambda \(mapping): write it as NAME=OPERATION, e.g. lambda_1=scale:100")
+            }
+            let operation = parts[1].split(separator: ":", maxSplits: 1).map(String.init)
+            let constant = operation.count == 2 ? Double(operation[1]) : nil
+            switch (operation[0], constant) {
+            case ("expand-dims", nil) where operation.count == 1: result[parts[0]] = .expandDims(axis: -1)
+            case ("scale", let c?), ("multiply", let c?): result[parts[0]] = .arithmetic(.multiply, c)
+            case ("divide", let c?): result[parts[0]] = .arithmetic(.divide, c)
+            case ("add", let c?): result[parts[0]] = .arithmetic(.add, c)
+            case ("subtract", let c?): result[parts[0]] = .arithmetic(.subtract, c)
+            default:
+                throw .usage("--lambda \(mapping): the operation must be expand-dims, scale:C, divide:C, add:C or subtract:C")
+            }
+        }
+        return result
+    }
+
+    func load(_ path: String) throws(RecurError) -> KerasModel {
+        try KerasModel.load(path: path, lambdaOverrides: try lambdaOverrides())
+    }
+}

@@ -1,0 +1,224 @@
+import CHDF5
+import Synchronization
+
+/// A failed HDF5 call, described in words (the library's own error stack is silenced).
+struct HDF5Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The serial HDF5 library is not thread-safe: every use goes through this lock.
+let hdf5Lock = Mutex<Void>(())
+
+/// Runs `body` with exclusive use of the HDF5 library, which is initialised once and told not to
+/// print its error stack (errors become Swift errors instead).
+func withHDF5<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    try hdf5Lock.withLock { _ throws(E) -> R in
+        _ = hdf5Initialized
+        return try body()
+    }
+}
+
+private let hdf5Initialized: Bool = {
+    H5open()
+    _ = chdf5_silence_errors()
+    return true
+}()
+
+/// An open HDF5 identifier, closed with the function that matches its kind.
+final class H5Object {
+    enum Kind { case file, group, dataset, attribute, datatype, dataspace, object, propertyList }
+    let id: hid_t
+    let kind: Kind
+
+    init(_ id: hid_t, _ kind: Kind, _ what: @autoclosure () -> String) throws(HDF5Failure) {
+        guard id >= 0 else { throw HDF5Failure(what()) }
+        self.id = id
+        self.kind = kind
+    }
+
+    deinit {
+        switch kind {
+        case .file: H5Fclose(id)
+        case .group: H5Gclose(id)
+        case .dataset: H5Dclose(id)
+        case .attribute: H5Aclose(id)
+        case .datatype: H5Tclose(id)
+        case .dataspace: H5Sclose(id)
+        case .object: H5Oclose(id)
+        case .propertyList: H5Pclose(id)
+        }
+    }
+}
+
+/// The class of an HDF5 datatype, reduced to what recur distinguishes.
+enum H5ValueClass {
+    case float, integer, string, other
+}
+
+/// Reading side of the HDF5 layer: a file opened read-only, and the few operations that reading
+/// a Keras file needs. Every call must be made inside ``withHDF5(_:)``.
+final class HDF5Reader {
+    let file: H5Object
+
+    /// Opens a file that HDF5 recognises.
+    init(path: String) throws(HDF5Failure) {
+        file = try H5Object(H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default()), .file, "HDF5 could not open it")
+    }
+
+    /// Opens a file image held in memory (the weights inside a `.keras` archive).
+    init(image: [UInt8]) throws(HDF5Failure) {
+        let access = try H5Object(H5Pcreate(chdf5_p_file_access()), .propertyList, "HDF5 could not create a property list")
+        guard H5Pset_fapl_core(access.id, 64 * 1024, false) >= 0 else { throw HDF5Failure("HDF5 has no in-memory driver") }
+        let status = image.withUnsafeBytes { bytes in
+            H5Pset_file_image(access.id, UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
+        }
+        guard status >= 0 else { throw HDF5Failure("HDF5 could not take the file image") }
+        // The name is only a label for the in-memory driver.
+        file = try H5Object(H5Fopen("model.weights.h5", chdf5_acc_rdonly(), access.id), .file, "HDF5 could not open the embedded file")
+    }
+
+    /// Whether `path` names a link (group or dataset) under `base`, checking each component
+    /// (HDF5 fails, rather than answering no, when an intermediate group is missing).
+    func exists(_ path: String, in base: hid_t? = nil) -> Bool {
+        let location = base ?? file.id
+        var prefix = ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += prefix.isEmpty ? String(component) : "/" + component
+            guard H5Lexists(location, prefix, chdf5_p_default()) > 0 else { return false }
+        }
+        return !prefix.isEmpty
+    }
+
+    func openGroup(_ path: String, in base: hid_t? = nil) throws(HDF5Failure) -> H5Object {
+        try H5Object(H5Gopen2(base ?? file.id, path, chdf5_p_default()), .group, "it has no group '\(path)'")
+    }
+
+    func openDataset(_ path: String, in base: hid_t? = nil) throws(HDF5Failure) -> H5Object {
+        try H5Object(H5Dopen2(base ?? file.id, path, chdf5_p_default()), .dataset, "it has no dataset '\(path)'")
+    }
+
+    /// Names of the links directly under a group, in creation or name order.
+    func memberNames(of group: hid_t) throws(HDF5Failure) -> [String] {
+        var info = H5G_info_t()
+        guard H5Gget_info(group, &info) >= 0 else { throw HDF5Failure("HDF5 could not list a group") }
+        var names: [String] = []
+        for index in 0..<info.nlinks {
+            let length = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, chdf5_p_default())
+            guard length >= 0, length < 1 << 16 else { throw HDF5Failure("HDF5 could not read a link name") }
+            var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+            guard H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, chdf5_p_default()) >= 0 else {
+                throw HDF5Failure("HDF5 could not read a link name")
+            }
+            names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        return names
+    }
+
+    func hasAttribute(_ name: String, on object: hid_t) -> Bool {
+        H5Aexists(object, name) > 0
+    }
+
+    /// A string attribute (scalar, variable- or fixed-length); nil when absent.
+    func stringAttribute(_ name: String, on object: hid_t) throws(HDF5Failure) -> String? {
+        guard hasAttribute(name, on: object) else { return nil }
+        let strings = try stringsOfAttribute(name, on: object)
+        guard strings.count == 1 else { throw HDF5Failure("attribute '\(name)' is not a single string") }
+        return strings[0]
+    }
+
+    /// A string-array attribute. Keras writes an empty list as a float64 array, which reads as
+    /// no strings; a list too long for one attribute is split into `name0`, `name1`, ….
+    func stringArrayAttribute(_ name: String, on object: hid_t) throws(HDF5Failure) -> [String]? {
+        if hasAttribute(name, on: object) { return try stringsOfAttribute(name, on: object) }
+        var chunks: [String] = []
+        var index = 0
+        while hasAttribute("\(name)\(index)", on: object) {
+            chunks += try stringsOfAttribute("\(name)\(index)", on: object)
+            index += 1
+        }
+        return index > 0 ? chunks : nil
+    }
+
+    private func stringsOfAttribute(_ name: String, on object: hid_t) throws(HDF5Failure) -> [String] {
+        let attribute = try H5Object(H5Aopen(object, name, chdf5_p_default()), .attribute, "HDF5 could not open attribute '\(name)'")
+        let type = try H5Object(H5Aget_type(attribute.id), .datatype, "HDF5 could not read the type of '\(name)'")
+        let space = try H5Object(H5Aget_space(attribute.id), .dataspace, "HDF5 could not read the shape of '\(name)'")
+        let count = Int(H5Sget_simple_extent_npoints(space.id))
+        guard count >= 0, count < 1 << 20 else { throw HDF5Failure("attribute '\(name)' has \(count) elements") }
+        let typeClass = H5Tget_class(type.id)
+        if typeClass != H5T_STRING {
+            // An empty list written by h5py is a float64 array of length zero.
+            if count == 0 { return [] }
+            throw HDF5Failure("attribute '\(name)' holds numbers, not text")
+        }
+        if count == 0 { return [] }
+        if H5Tis_variable_str(type.id) > 0 {
+            let memory = try H5Object(H5Tcopy(chdf5_c_s1()), .datatype, "HDF5 could not make a string type")
+            H5Tset_size(memory.id, chdf5_variable())
+            H5Tset_cset(memory.id, H5Tget_cset(type.id))
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            guard H5Aread(attribute.id, memory.id, &pointers) >= 0 else { throw HDF5Failure("HDF5 could not read attribute '\(name)'") }
+            defer { H5Dvlen_reclaim(memory.id, space.id, chdf5_p_default(), &pointers) }
+            return pointers.map { $0.map { String(cString: $0) } ?? "" }
+        }
+        // Fixed length: keep the file's padding so that HDF5 does not overwrite the last byte
+        // with a terminator, and allow one extra byte for it.
+        let size = H5Tget_size(type.id)
+        guard size > 0, size < 1 << 24, count * size < 1 << 26 else { throw HDF5Failure("attribute '\(name)' has an absurd size") }
+        let memory = try H5Object(H5Tcopy(type.id), .datatype, "HDF5 could not copy a string type")
+        var buffer = [UInt8](repeating: 0, count: count * size)
+        guard H5Aread(attribute.id, memory.id, &buffer) >= 0 else { throw HDF5Failure("HDF5 could not read attribute '\(name)'") }
+        return (0..<count).map { index in
+            let bytes = buffer[index * size..<(index + 1) * size]
+            let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
+            var text = String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
+            // SPACEPAD strings (Fortran style) are padded with blanks.
+            if H5Tget_strpad(type.id) == H5T_STR_SPACEPAD {
+                while text.last == " " { text.removeLast() }
+            }
+            return text
+        }
+    }
+
+    /// The dimensions of a dataset and the class of its values.
+    func datasetInfo(_ dataset: H5Object) throws(HDF5Failure) -> (shape: [Int], valueClass: H5ValueClass, size: Int) {
+        let space = try H5Object(H5Dget_space(dataset.id), .dataspace, "HDF5 could not read a dataset's shape")
+        let rank = H5Sget_simple_extent_ndims(space.id)
+        guard rank >= 0, rank <= 32 else { throw HDF5Failure("a dataset has rank \(rank)") }
+        var dims = [hsize_t](repeating: 0, count: Int(rank))
+        if rank > 0 { H5Sget_simple_extent_dims(space.id, &dims, nil) }
+        let type = try H5Object(H5Dget_type(dataset.id), .datatype, "HDF5 could not read a dataset's type")
+        let valueClass: H5ValueClass
+        switch H5Tget_class(type.id) {
+        case H5T_FLOAT: valueClass = .float
+        case H5T_INTEGER: valueClass = .integer
+        case H5T_STRING: valueClass = .string
+        default: valueClass = .other
+        }
+        let shape = dims.map { $0 > UInt64(Int.max) ? Int.max : Int($0) }
+        return (shape, valueClass, H5Tget_size(type.id))
+    }
+
+    /// Reads every value of a numeric dataset as float32 into `target` (HDF5 converts float64,
+    /// float16 and integers). `count` must equal the dataset's element count.
+    func readFloats(_ dataset: H5Object, into target: UnsafeMutablePointer<Float>, count: Int) throws(HDF5Failure) {
+        guard H5Dread(dataset.id, chdf5_native_float(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), target) >= 0 else {
+            throw HDF5Failure("HDF5 could not read its values")
+        }
+    }
+
+    /// Reads a small numeric dataset (a fixture array or a scalar) as float64.
+    func readDoubles(_ dataset: H5Object, count: Int) throws(HDF5Failure) -> [Double] {
+        var values = [Double](repeating: 0, count: count)
+        guard H5Dread(dataset.id, chdf5_native_double(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), &values) >= 0 else {
+            throw HDF5Failure("HDF5 could not read its values")
+        }
+        return values
+    }
+}
+
+/// Whether the file at `path` starts with the HDF5 signature (at offset 0 or a user block).
+func isHDF5(path: String) -> Bool {
+    withHDF5 { H5Fis_hdf5(path) > 0 }
+}

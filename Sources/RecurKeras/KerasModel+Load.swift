@@ -1,0 +1,211 @@
+import CHDF5
+import Glibc
+import RecurKernel
+
+extension KerasModel {
+    /// Reads a Keras model file: a legacy full-model `.h5` (Keras 2 or 3).
+    ///
+    /// - Parameters:
+    ///   - lambdaOverrides: operations for Lambda layers, by layer name, that replace what the
+    ///     recogniser would make of their code.
+    /// - Throws: ``RecurError`` naming the file and, where there is one, the layer.
+    public static func load(path: String, lambdaOverrides: [String: LambdaOperation] = [:]) throws(RecurError) -> KerasModel {
+        switch try sniff(path: path) {
+        case .hdf5:
+            return try withHDF5 { () throws(RecurError) -> KerasModel in
+                let reader: HDF5Reader
+                do throws(HDF5Failure) { reader = try HDF5Reader(path: path) } catch {
+                    throw .data("\(path) is damaged: \(error.description)")
+                }
+                return try loadLegacy(reader, path: path, lambdaOverrides: lambdaOverrides)
+            }
+        case .zip:
+            throw .data("\(path) is a .keras archive, which this build of recur does not read yet; save the model with model.save(\"model.h5\")")
+        }
+    }
+
+    enum FileKind { case hdf5, zip }
+
+    /// Checks that `path` is a readable file and tells HDF5 from zip by their signatures.
+    static func sniff(path: String) throws(RecurError) -> FileKind {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw .noInput("\(path): \(String(cString: strerror(errno)))")
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .noInput("\(path) is not a regular file") }
+        guard let file = fopen(path, "rb") else {
+            throw .noInput("\(path) cannot be read: \(String(cString: strerror(errno)))")
+        }
+        var head = [UInt8](repeating: 0, count: 8)
+        let read = fread(&head, 1, 8, file)
+        fclose(file)
+        if read == 8 && head == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] { return .hdf5 }
+        if read >= 4 && head.prefix(4) == [0x50, 0x4B, 0x03, 0x04] { return .zip }
+        // HDF5 also allows its signature after a user block of 512, 1024, … bytes.
+        if read == 8 && isHDF5(path: path) { return .hdf5 }
+        if read == 0 { throw .data("\(path) is empty, not a Keras model") }
+        throw .data("\(path) is not a Keras model file (neither HDF5 nor a .keras archive)")
+    }
+
+    /// A legacy full-model file: `model_config` at the root, weights under `/model_weights`.
+    static func loadLegacy(_ reader: HDF5Reader, path: String, lambdaOverrides: [String: LambdaOperation]) throws(RecurError) -> KerasModel {
+        let root = reader.file.id
+        let configText: String?
+        do throws(HDF5Failure) { configText = try reader.stringAttribute("model_config", on: root) } catch {
+            throw .data("\(path) has an unreadable model_config attribute: \(error.description)")
+        }
+        guard let configText else {
+            if reader.hasAttribute("layer_names", on: root) || reader.exists("layers") {
+                throw .data("\(path) holds weights only, without the model's architecture; recur needs a full model saved with model.save(\"model.h5\")")
+            }
+            throw .data("\(path) is an HDF5 file but not a Keras model: it has no model_config attribute")
+        }
+        let json: JSON
+        do throws(JSONError) { json = try JSON.parse(configText) } catch {
+            throw .data("\(path) has a model_config that is not valid JSON (\(error.description))")
+        }
+        let config: KerasModelConfig
+        do throws(RecurError) { config = try KerasModelConfig(json) } catch { throw .data("\(path): \(error.message)") }
+
+        var version = (try? reader.stringAttribute("keras_version", on: root)) ?? nil
+        let backend = (try? reader.stringAttribute("backend", on: root)) ?? nil
+        guard reader.exists("model_weights") else {
+            throw .data("\(path) has a model configuration but no model_weights group")
+        }
+        let weightsGroup: H5Object
+        do throws(HDF5Failure) { weightsGroup = try reader.openGroup("model_weights") } catch {
+            throw .data("\(path): \(error.description)")
+        }
+        if version == nil { version = (try? reader.stringAttribute("keras_version", on: weightsGroup.id)) ?? nil }
+        let major = version.flatMap { Int($0.prefix { $0 != "." }) } ?? (configText.contains("\"batch_shape\"") ? 3 : 2)
+
+        let context = MappingContext(kerasMajor: major, lambdaOverrides: lambdaOverrides)
+        var layers: [ModelLayer] = []
+        for layer in config.layers {
+            do throws(RecurError) { layers.append(try mapLayer(layer, context)) } catch { throw .data("\(path): \(error.message)") }
+        }
+        let unused = Set(lambdaOverrides.keys).subtracting(layers.filter { $0.className == "Lambda" }.map(\.name))
+        if let name = unused.sorted().first {
+            throw .usage("\(path) has no Lambda layer named '\(name)' to map")
+        }
+        var model = KerasModel(path: path, kerasVersion: version, backend: backend, config: config, layers: layers, weights: [])
+        model.weights = try readLegacyWeights(reader, group: weightsGroup, model: model)
+        return model
+    }
+
+    /// The weights each layer with parameters expects, in Keras's order: `(layer name, [(weight
+    /// label, shape)])`.
+    func expectedWeights() throws(RecurError) -> [(name: String, weights: [(label: String, shape: [Int])])] {
+        guard let input = nominalInput else {
+            throw .data("\(path) declares no usable input shape")
+        }
+        let planned = try plannedLayers(input: input)
+        var result: [(name: String, weights: [(label: String, shape: [Int])])] = []
+        var kernelIndex = 0
+        for layer in layers {
+            guard layer.kernel != nil else { continue }
+            let kernel = planned[kernelIndex]
+            kernelIndex += 1
+            let shapes = Self.weightShapes(of: kernel)
+            if !shapes.isEmpty { result.append((layer.name, shapes)) }
+        }
+        return result
+    }
+
+    /// The weight shapes of a planned kernel layer, in Keras's order.
+    static func weightShapes(of layer: Layer) -> [(label: String, shape: [Int])] {
+        switch layer.kind {
+        case .dense:
+            var shapes = [("kernel", [layer.input.features, layer.units])]
+            if layer.useBias { shapes.append(("bias", [layer.units])) }
+            return shapes
+        case .recurrent:
+            let gates = layer.cell.gateCount * layer.units
+            var one = [("kernel", [layer.input.features, gates]), ("recurrent_kernel", [layer.units, gates])]
+            if layer.useBias { one.append(("bias", layer.cell == .gruResetAfter ? [2, gates] : [gates])) }
+            if layer.directions != .bidirectional { return one }
+            return one.map { ("forward " + $0.0, $0.1) } + one.map { ("backward " + $0.0, $0.1) }
+        default:
+            return []
+        }
+    }
+
+    /// Reads the weights of a legacy file by order: the groups listed in `layer_names` that hold
+    /// weights, matched in turn to the model's layers that have parameters, each layer's
+    /// datasets in its `weight_names` order — as Keras itself loads them.
+    static func readLegacyWeights(_ reader: HDF5Reader, group: H5Object, model: KerasModel) throws(RecurError) -> [Float] {
+        let path = model.path
+        let names: [String]?
+        do throws(HDF5Failure) { names = try reader.stringArrayAttribute("layer_names", on: group.id) } catch {
+            throw .data("\(path) has unreadable layer_names: \(error.description)")
+        }
+        guard let layerNames = names else { throw .data("\(path) lists no layer_names for its weights") }
+        var stored: [(name: String, group: H5Object, weightNames: [String])] = []
+        for name in layerNames {
+            guard reader.exists(name, in: group.id) else {
+                throw .data("\(path) lists layer '\(name)' in layer_names but has no group for it")
+            }
+            do throws(HDF5Failure) {
+                let layerGroup = try reader.openGroup(name, in: group.id)
+                let weightNames = try reader.stringArrayAttribute("weight_names", on: layerGroup.id) ?? []
+                if !weightNames.isEmpty { stored.append((name, layerGroup, weightNames)) }
+            } catch {
+                throw .data("\(path): the weights of layer '\(name)' are unreadable: \(error.description)")
+            }
+        }
+
+        // Keras matches layers with weights in `model.layers` order.
+        let expected = try model.expectedWeights()
+        let order = model.config.weightOrder
+        let expectedInFileOrder = expected.sorted {
+            (order.firstIndex(of: $0.name) ?? Int.max) < (order.firstIndex(of: $1.name) ?? Int.max)
+        }
+        guard stored.count == expected.count else {
+            throw .data("\(path) holds weights for \(stored.count) layers, but its model has \(expected.count) layers with weights")
+        }
+        var byLayer: [String: [Float]] = [:]
+        for (file, want) in zip(stored, expectedInFileOrder) {
+            guard file.weightNames.count == want.weights.count else {
+                throw .data("\(path): layer '\(want.name)' needs \(want.weights.count) weights, but the file holds \(file.weightNames.count) for it")
+            }
+            var values: [Float] = []
+            for (weightName, spec) in zip(file.weightNames, want.weights) {
+                values += try readWeight(reader, in: file.group, name: weightName, layer: want.name, label: spec.label, shape: spec.shape, path: path)
+            }
+            byLayer[want.name] = values
+        }
+        return expected.flatMap { byLayer[$0.name]! }
+    }
+
+    static func readWeight(
+        _ reader: HDF5Reader, in group: H5Object, name: String, layer: String, label: String, shape: [Int], path: String
+    ) throws(RecurError) -> [Float] {
+        let dataset: H5Object
+        do throws(HDF5Failure) { dataset = try reader.openDataset(name, in: group.id) } catch {
+            throw .data("\(path): layer '\(layer)' names weight '\(name)', which the file does not hold")
+        }
+        let info: (shape: [Int], valueClass: H5ValueClass, size: Int)
+        do throws(HDF5Failure) { info = try reader.datasetInfo(dataset) } catch {
+            throw .data("\(path): weight '\(name)' of layer '\(layer)' is unreadable: \(error.description)")
+        }
+        guard info.valueClass == .float || info.valueClass == .integer else {
+            throw .data("\(path): weight '\(name)' of layer '\(layer)' is not numeric")
+        }
+        guard info.shape == shape else {
+            throw .data("\(path): layer '\(layer)' expects its \(label) to have shape \(shape), but '\(name)' has shape \(info.shape)")
+        }
+        let count = shape.reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        do throws(HDF5Failure) {
+            try values.withUnsafeMutableBufferPointer { buffer throws(HDF5Failure) in
+                try reader.readFloats(dataset, into: buffer.baseAddress!, count: count)
+            }
+        } catch {
+            throw .data("\(path): weight '\(name)' of layer '\(layer)' is unreadable: \(error.description)")
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw .data("\(path): weight '\(name)' of layer '\(layer)' holds \(values[bad]) (not a finite float32) at index \(bad)")
+        }
+        return values
+    }
+}

@@ -1,0 +1,41 @@
+import RecurKernel
+
+extension KerasModel {
+    /// Plans a network for this model, allocates its arena once, and copies the weights in.
+    ///
+    /// - Parameters:
+    ///   - window: the window length when the file leaves it open (ignored otherwise, unless it
+    ///     contradicts the file).
+    ///   - batch: the largest batch that will be run.
+    ///   - training: keep what a backward pass needs.
+    ///   - optimizerSlots: optimizer values per parameter.
+    public func makeNetwork(window: Int?, batch: Int, training: Bool = false, optimizerSlots: Int = 0) throws(RecurError) -> Network {
+        let input = try inputShape(window: window)
+        var table = kernelLayers
+        let plan: NetworkPlan
+        do {
+            plan = try table.withUnsafeMutableBufferPointer { buffer throws(PlanError) in
+                try NetworkPlan(layers: buffer, input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
+            }
+        } catch {
+            let name = kernelLayerNames[safe: error.layer] ?? "?"
+            throw .data("\(path): layer '\(name)' cannot run: \(error.reason.text)")
+        }
+        guard plan.parameterCount == weights.count else {
+            throw .data("\(path): the model needs \(plan.parameterCount) weights for this input but the file holds \(weights.count)")
+        }
+        let staging = UnsafeMutableBufferPointer<Layer>.allocate(capacity: table.count)
+        defer { staging.deallocate() }
+        _ = staging.initialize(from: table)
+        let network = Network(layers: UnsafeBufferPointer(staging), plan: plan, arena: Arena(capacity: plan.totalBytes))
+        weights.withUnsafeBufferPointer { source in
+            network.parameters.baseAddress!.update(from: source.baseAddress!, count: source.count)
+        }
+        return network
+    }
+}
+
+extension StaticString {
+    /// The text, for messages built outside the kernel.
+    var text: String { withUTF8Buffer { String(decoding: $0, as: UTF8.self) } }
+}

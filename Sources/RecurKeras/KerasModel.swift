@@ -1,0 +1,93 @@
+import RecurKernel
+
+/// A Keras model read from a file: its layers mapped onto the kernel and its weights, checked
+/// against the shapes the layers expect, as one flat float32 vector in the kernel's order.
+public struct KerasModel: Sendable {
+    /// The file it came from, as given.
+    public let path: String
+    /// The Keras version that wrote it (`keras_version`), when recorded.
+    public let kerasVersion: String?
+    /// The backend it was saved from (`backend`), when recorded.
+    public let backend: String?
+    public let config: KerasModelConfig
+    /// Every layer but the input, in order.
+    public let layers: [ModelLayer]
+    /// All weights, layer after layer, each layer's in Keras's `weight_names` order.
+    public internal(set) var weights: [Float]
+
+    /// The kernel's layer table (unplanned).
+    public var kernelLayers: [Layer] { layers.compactMap(\.kernel) }
+
+    /// The input's per-sample dimensions as the file declares them (nil: any length).
+    public var inputDims: [Int?] { config.inputDims ?? [] }
+
+    /// The window length fixed by the file's input shape, if it fixes one.
+    public var fixedWindow: Int? {
+        inputDims.first ?? nil
+    }
+
+    /// The major version of the Keras that wrote the file.
+    public var kerasMajor: Int { Self.kerasMajor(version: kerasVersion, config: config) }
+
+    /// The input shape for windows of `window` steps (or the file's own fixed length).
+    public func inputShape(window: Int?) throws(RecurError) -> TensorShape {
+        let dims = inputDims
+        let steps: Int
+        switch (dims.first ?? nil, window) {
+        case (let fixed?, let asked?) where fixed != asked:
+            throw .usage("\(path) takes windows of \(fixed) steps, not \(asked)")
+        case (let fixed?, _): steps = fixed
+        case (nil, let asked?): steps = asked
+        case (nil, nil):
+            throw .usage("\(path) takes windows of any length; say how long with --window")
+        }
+        guard steps > 0 else { throw .usage("a window must hold at least one step") }
+        switch dims.count {
+        case 1: return .vector(steps)
+        case 2:
+            guard let features = dims[1], features > 0 else {
+                throw .data("\(path) declares an input with an unknown number of features")
+            }
+            return .sequence(steps, features)
+        default:
+            throw .data("\(path) declares an input of shape \(Self.describe(dims)); recur takes [steps] or [steps, features]")
+        }
+    }
+
+    /// Plans the layer table for `input`, batch 1; the shapes and parameter counts this gives
+    /// do not depend on the batch.
+    public func plannedLayers(input: TensorShape) throws(RecurError) -> [Layer] {
+        var table = kernelLayers
+        do {
+            _ = try table.withUnsafeMutableBufferPointer { buffer throws(PlanError) in
+                try NetworkPlan(layers: buffer, input: input, batch: 1)
+            }
+        } catch {
+            let name = kernelLayerNames[safe: error.layer] ?? "?"
+            throw .data("\(path): layer '\(name)' cannot run: \(error.reason.text)")
+        }
+        return table
+    }
+
+    /// Names of the layers in the kernel table, parallel to ``kernelLayers``.
+    public var kernelLayerNames: [String] { layers.filter { $0.kernel != nil }.map(\.name) }
+
+    /// A shape for planning when the file leaves the window open: no layer that runs on a
+    /// variable-length input has parameters that depend on its length.
+    var nominalInput: TensorShape? {
+        try? inputShape(window: fixedWindow ?? 16)
+    }
+
+    static func kerasMajor(version: String?, config: KerasModelConfig) -> Int {
+        if let version, let major = Int(version.prefix { $0 != "." }) { return major }
+        return 3
+    }
+
+    static func describe(_ dims: [Int?]) -> String {
+        "[" + dims.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + "]"
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,41 @@
+/// An error a user sees: one sentence that names the file, layer or line, and the exit status
+/// it maps to (the BSD sysexits values the command-line contract documents).
+public struct RecurError: Error, CustomStringConvertible, Sendable {
+    public enum Category: Sendable {
+        /// A wrong command line (64).
+        case usage
+        /// Input that is not what it should be: a foreign or corrupt file, an unsupported layer,
+        /// a bad number (65).
+        case data
+        /// A file that is missing or cannot be read (66).
+        case noInput
+        /// An output that cannot be written (73).
+        case cannotCreate
+        /// Anything else (1).
+        case failure
+    }
+
+    public let category: Category
+    public let message: String
+
+    public init(_ category: Category, _ message: String) {
+        self.category = category
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public var exitCode: Int32 {
+        switch category {
+        case .usage: return 64
+        case .data: return 65
+        case .noInput: return 66
+        case .cannotCreate: return 73
+        case .failure: return 1
+        }
+    }
+
+    public static func usage(_ message: String) -> RecurError { RecurError(.usage, message) }
+    public static func data(_ message: String) -> RecurError { RecurError(.data, message) }
+    public static func noInput(_ message: String) -> RecurError { RecurError(.noInput, message) }
+}
