@@ -11,27 +11,25 @@ extension KerasModel {
     ///   - optimizerSlots: optimizer values per parameter.
     public func makeNetwork(window: Int?, batch: Int, training: Bool = false, optimizerSlots: Int = 0) throws(RecurError) -> Network {
         let input = try inputShape(window: window)
-        var table = kernelLayers
-        let plan: NetworkPlan
-        do {
-            plan = try table.withUnsafeMutableBufferPointer { buffer throws(PlanError) in
-                try NetworkPlan(layers: buffer, input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
-            }
-        } catch {
-            let name = kernelLayerNames[safe: error.layer] ?? "?"
-            throw .data("\(path): layer '\(name)' cannot run: \(error.reason.text)")
+        let network = try planned(input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
+        guard network.plan.parameterCount == weights.count else {
+            throw .data("\(path): the model needs \(network.plan.parameterCount) weights for this input but the file holds \(weights.count)")
         }
-        guard plan.parameterCount == weights.count else {
-            throw .data("\(path): the model needs \(plan.parameterCount) weights for this input but the file holds \(weights.count)")
-        }
-        let staging = UnsafeMutableBufferPointer<Layer>.allocate(capacity: table.count)
-        defer { staging.deallocate() }
-        _ = staging.initialize(from: table)
-        let network = Network(layers: UnsafeBufferPointer(staging), plan: plan, arena: Arena(capacity: plan.totalBytes))
         weights.withUnsafeBufferPointer { source in
             network.parameters.baseAddress!.update(from: source.baseAddress!, count: source.count)
         }
         return network
+    }
+}
+
+extension KerasModel {
+    func planned(input: TensorShape, batch: Int, training: Bool, optimizerSlots: Int) throws(RecurError) -> Network {
+        do throws(PlanError) {
+            return try Network(layers: kernelLayers, input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
+        } catch {
+            let name = kernelLayerNames[safe: error.layer] ?? "?"
+            throw .data("\(path): layer '\(name)' cannot run: \(error.reason.text)")
+        }
     }
 }
 

@@ -85,3 +85,22 @@ public struct Network: ~Copyable {
         }
     }
 }
+
+#if !hasFeature(Embedded)
+extension Network {
+    /// Plans `layers` for `input` and `batch`, allocates the arena once, and builds the network.
+    /// Allocates: once, here (the arena), plus a temporary copy of the table.
+    public init(
+        layers: [Layer], input: TensorShape, batch: Int, training: Bool = false, optimizerSlots: Int = 0
+    ) throws(PlanError) {
+        var table = layers
+        let plan = try table.withUnsafeMutableBufferPointer { buffer throws(PlanError) in
+            try NetworkPlan(layers: buffer, input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
+        }
+        let staging = UnsafeMutableBufferPointer<Layer>.allocate(capacity: table.count)
+        defer { staging.deallocate() }
+        _ = staging.initialize(fromContentsOf: table)
+        self.init(layers: UnsafeBufferPointer(staging), plan: plan, arena: Arena(capacity: plan.totalBytes))
+    }
+}
+#endif

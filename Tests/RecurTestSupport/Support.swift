@@ -1,1 +1,93 @@
-import RecurKernel
+import CAllocCounter
+import Foundation
+@testable import RecurKeras
+
+/// Where the test fixtures live (`Tests/Fixtures`), found from this file's path.
+public enum Fixtures {
+    public static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        url.deleteLastPathComponent()
+        url.deleteLastPathComponent()
+        return url.appendingPathComponent("Fixtures").path
+    }()
+
+    /// The repository's root folder.
+    public static let repository: String = {
+        URL(fileURLWithPath: root).deletingLastPathComponent().deletingLastPathComponent().path
+    }()
+
+    public static func path(_ relative: String) -> String { root + "/" + relative }
+
+    /// Every `*.io.h5` under `folder` (relative to the fixtures root), sorted, as paths
+    /// relative to the fixtures root.
+    public static func ioFiles(in folder: String) -> [String] {
+        let base = path(folder)
+        guard let enumerator = FileManager.default.enumerator(atPath: base) else { return [] }
+        var found: [String] = []
+        // `minimal/` holds hand-written files with a reference of their own.
+        for case let entry as String in enumerator where entry.hasSuffix(".io.h5") && !entry.hasPrefix("minimal/") {
+            found.append(folder + "/" + entry)
+        }
+        return found.sorted()
+    }
+}
+
+/// A numeric dataset read from an HDF5 file.
+public struct Dataset: Sendable {
+    public let shape: [Int]
+    public let values: [Float]
+}
+
+public enum FixtureError: Error, CustomStringConvertible {
+    case missing(String)
+    public var description: String {
+        switch self { case .missing(let what): return what }
+    }
+}
+
+/// Reads dataset `name` of the HDF5 file at `path` as float32.
+public func readDataset(_ path: String, _ name: String) throws -> Dataset {
+    try withHDF5 { () throws -> Dataset in
+        let reader = try HDF5Reader(path: path)
+        guard reader.exists(name) else { throw FixtureError.missing("\(path) has no dataset \(name)") }
+        let dataset = try reader.openDataset(name)
+        let info = try reader.datasetInfo(dataset)
+        let count = info.shape.reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        try values.withUnsafeMutableBufferPointer { try reader.readFloats(dataset, into: $0.baseAddress!, count: count) }
+        return Dataset(shape: info.shape, values: values)
+    }
+}
+
+/// Whether the HDF5 file at `path` has a dataset `name`.
+public func hasDataset(_ path: String, _ name: String) -> Bool {
+    withHDF5 { (try? HDF5Reader(path: path))?.exists(name) ?? false }
+}
+
+/// A string-array attribute of the root group of `path`.
+public func rootStrings(_ path: String, _ name: String) throws -> [String] {
+    try withHDF5 { () throws -> [String] in
+        let reader = try HDF5Reader(path: path)
+        return try reader.stringArrayAttribute(name, on: reader.file.id) ?? []
+    }
+}
+
+/// Heap allocations made by this thread while `body` runs.
+public func allocations(_ body: () throws -> Void) rethrows -> Int64 {
+    recur_alloc_counter_begin()
+    defer { _ = recur_alloc_counter_end() }
+    try body()
+    return recur_alloc_counter_end()
+}
+
+/// Whether `got` matches Keras's `want` to float32 forward precision: every element within
+/// `1e-5 · max(|want|, 1)`. Returns the worst ratio of error to allowance (≤ 1 passes).
+public func worstError(_ got: [Float], _ want: [Float], relative: Double = 1e-5) -> Double {
+    precondition(got.count == want.count)
+    var worst = 0.0
+    for (g, w) in zip(got, want) {
+        let allowance = relative * max(abs(Double(w)), 1)
+        worst = max(worst, abs(Double(g) - Double(w)) / allowance)
+    }
+    return worst
+}

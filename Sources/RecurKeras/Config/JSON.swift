@@ -212,14 +212,20 @@ struct JSONParser {
             position += 1
             if consume("Infinity") { return -.infinity }
         }
-        var digits = 0
         func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-        while position < bytes.count, isDigit(bytes[position]) { position += 1; digits += 1 }
+        // int = "0" / [1-9] digits; frac = "." digits (RFC 8259 §6).
+        guard position < bytes.count, isDigit(bytes[position]) else { position = start; throw error("unexpected character") }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+        } else {
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
             position += 1
-            while position < bytes.count, isDigit(bytes[position]) { position += 1; digits += 1 }
+            var fractionDigits = 0
+            while position < bytes.count, isDigit(bytes[position]) { position += 1; fractionDigits += 1 }
+            guard fractionDigits > 0 else { throw error("malformed number") }
         }
-        guard digits > 0 else { position = start; throw error("unexpected character") }
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             position += 1
             if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }

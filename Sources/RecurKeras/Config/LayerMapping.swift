@@ -142,7 +142,8 @@ func bidirectionalLayer(_ options: inout OptionReader, _ context: MappingContext
         }
     }
     layer.directions = .bidirectional
-    switch options.take("merge_mode")?.string ?? "concat" {
+    let mergeMode = options.take("merge_mode")
+    switch mergeMode == nil ? "concat" : mergeMode?.string ?? "None" {
     case "concat": layer.merge = .concat
     case "sum": layer.merge = .sum
     case "ave": layer.merge = .average
@@ -166,6 +167,11 @@ func lambdaLayer(_ options: inout OptionReader, _ context: MappingContext) throw
     } else {
         // Keras 3: {"class_name": "__lambda__", "config": {"code": …}}; Keras 2: [code, defaults, closure].
         let code = function?["config"]?["code"]?.string ?? function?.array?.first?.string ?? function?.string
+        // Default argument values and closure cells live beside the code, not in it.
+        let extras = function?.array.map { Array($0.dropFirst()) } ?? [function?["config"]?["defaults"] ?? .null, function?["config"]?["closure"] ?? .null]
+        if extras.contains(where: { !$0.isEmptyOption }) {
+            throw .data("Lambda layer '\(name)' has default arguments or a closure, which recur does not map; map it by hand with --lambda \(name)=scale:100 (or expand-dims, add:C, divide:C)")
+        }
         guard let code else {
             throw .data("Lambda layer '\(name)' holds no function code; map it by hand with --lambda \(name)=scale:100 (or expand-dims, add:C, divide:C)")
         }

@@ -1,0 +1,64 @@
+import Foundation
+import RecurTestSupport
+import Testing
+@testable import RecurKeras
+
+/// Files that are not what recur needs: each gives one sentence naming the file, and the
+/// documented exit status.
+@Suite(.serialized) struct ImportErrorTests {
+    static let folder: String = {
+        let path = NSTemporaryDirectory() + "recur-import-errors-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    static func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = folder + "/" + name
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    static func expectFailure(_ path: String, status: Int32, mentioning words: [String]) {
+        do {
+            _ = try KerasModel.load(path: path)
+            Issue.record("\(path) loaded")
+        } catch {
+            #expect(error.exitCode == status, "\(error.message)")
+            #expect(error.message.contains(path), "\(error.message)")
+            for word in words { #expect(error.message.contains(word), "\(error.message)") }
+            #expect(!error.message.contains("\n"))
+        }
+    }
+
+    @Test func missingFile() {
+        Self.expectFailure(Self.folder + "/nothing-here.h5", status: 66, mentioning: ["No such file"])
+    }
+
+    @Test func folderInsteadOfFile() {
+        Self.expectFailure(Self.folder, status: 66, mentioning: ["not a regular file"])
+    }
+
+    @Test func emptyFile() {
+        Self.expectFailure(Self.write("empty.h5", []), status: 65, mentioning: ["empty"])
+    }
+
+    @Test func textFile() {
+        Self.expectFailure(Self.write("text.h5", Array("time,value\n1,2\n".utf8)), status: 65, mentioning: ["not a Keras model"])
+    }
+
+    @Test(arguments: [8, 96, 512, 4096, 20000, 60000])
+    func truncatedModel(length: Int) throws {
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Fixtures.path("external/m1_simplernn.h5"))))
+        Self.expectFailure(Self.write("truncated-\(length).h5", Array(bytes.prefix(length))), status: 65, mentioning: [])
+    }
+
+    @Test func hdf5ThatIsNotAModel() {
+        // A Keras fixture's reference-data file is HDF5 but holds no model.
+        let path = Fixtures.path("external/m8_lstm_nolambda.io.h5")
+        Self.expectFailure(path, status: 65, mentioning: ["not a Keras model", "model_config"])
+    }
+
+    @Test func weightsOnlyFile() {
+        Self.expectFailure(Fixtures.path("external/minimal/min_weights_legacy.h5"), status: 65, mentioning: ["weights only"])
+    }
+}

@@ -1,0 +1,101 @@
+import Testing
+@testable import RecurKernel
+
+/// The three matrix products against a float64 reference, over shapes that exercise every
+/// tile path (multiples of 4 rows and 8/16/32 columns, and the remainders) and padded strides.
+@Suite struct MatrixMultiplyTests {
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 1, 1), (1, 40, 40), (1, 128, 32), (3, 7, 5), (4, 16, 9), (5, 33, 17), (8, 160, 64), (13, 47, 3), (128, 96, 32),
+    ]
+
+    struct Random {
+        var state: UInt64
+        mutating func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2000 - 1000) / 500
+        }
+    }
+
+    /// A `rows × columns` matrix with `pad` unused floats after each row.
+    static func matrix(_ rows: Int, _ columns: Int, pad: Int, _ random: inout Random) -> [Float] {
+        (0..<rows * (columns + pad)).map { _ in random.next() }
+    }
+
+    /// Checks `got` against `C0 + reference`, scaled by the size of the products summed.
+    static func check(_ got: [Float], initial: [Float], m: Int, n: Int, ldc: Int, reference: (Int, Int) -> (sum: Double, magnitude: Double)) {
+        for i in 0..<m {
+            for j in 0..<n {
+                let (sum, magnitude) = reference(i, j)
+                let want = Double(initial[i * ldc + j]) + sum
+                let error = abs(Double(got[i * ldc + j]) - want)
+                #expect(error <= 1e-6 * (magnitude + abs(Double(initial[i * ldc + j])) + 1), "C[\(i),\(j)] = \(got[i * ldc + j]), want \(want)")
+            }
+        }
+    }
+
+    @Test(arguments: shapes)
+    func plainProduct(shape: (m: Int, n: Int, k: Int)) {
+        let (m, n, k) = shape
+        var random = Random(state: UInt64(m * 1000 + n * 10 + k))
+        let (lda, ldb, ldc) = (k + 3, n + 1, n + 5)
+        let a = Self.matrix(m, k, pad: 3, &random), b = Self.matrix(k, n, pad: 1, &random)
+        let initial = Self.matrix(m, n, pad: 5, &random)
+        var c = initial
+        c.withUnsafeMutableBufferPointer { cp in
+            matmulAccumulate(m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, cp.baseAddress!, ldc: ldc)
+        }
+        Self.check(c, initial: initial, m: m, n: n, ldc: ldc) { i, j in
+            var sum = 0.0, magnitude = 0.0
+            for p in 0..<k {
+                let term = Double(a[i * lda + p]) * Double(b[p * ldb + j])
+                sum += term
+                magnitude += abs(term)
+            }
+            return (sum, magnitude)
+        }
+    }
+
+    @Test(arguments: shapes)
+    func transposedA(shape: (m: Int, n: Int, k: Int)) {
+        let (m, n, k) = shape
+        var random = Random(state: UInt64(m * 7 + n * 3 + k))
+        let (lda, ldb, ldc) = (m + 2, n + 3, n)
+        let a = Self.matrix(k, m, pad: 2, &random), b = Self.matrix(k, n, pad: 3, &random)
+        let initial = Self.matrix(m, n, pad: 0, &random)
+        var c = initial
+        c.withUnsafeMutableBufferPointer { cp in
+            matmulTransposedAAccumulate(m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, cp.baseAddress!, ldc: ldc)
+        }
+        Self.check(c, initial: initial, m: m, n: n, ldc: ldc) { i, j in
+            var sum = 0.0, magnitude = 0.0
+            for p in 0..<k {
+                let term = Double(a[p * lda + i]) * Double(b[p * ldb + j])
+                sum += term
+                magnitude += abs(term)
+            }
+            return (sum, magnitude)
+        }
+    }
+
+    @Test(arguments: shapes)
+    func transposedB(shape: (m: Int, n: Int, k: Int)) {
+        let (m, n, k) = shape
+        var random = Random(state: UInt64(m * 11 + n * 5 + k * 2))
+        let (lda, ldb, ldc) = (k, k + 4, n + 2)
+        let a = Self.matrix(m, k, pad: 0, &random), b = Self.matrix(n, k, pad: 4, &random)
+        let initial = Self.matrix(m, n, pad: 2, &random)
+        var c = initial
+        c.withUnsafeMutableBufferPointer { cp in
+            matmulTransposedBAccumulate(m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, cp.baseAddress!, ldc: ldc)
+        }
+        Self.check(c, initial: initial, m: m, n: n, ldc: ldc) { i, j in
+            var sum = 0.0, magnitude = 0.0
+            for p in 0..<k {
+                let term = Double(a[i * lda + p]) * Double(b[j * ldb + p])
+                sum += term
+                magnitude += abs(term)
+            }
+            return (sum, magnitude)
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import RecurTestSupport
+import Testing
+@testable import RecurKernel
+
+/// Builds a network on the heap for tests, with deterministic weights in (-0.5, 0.5).
+func makeNetwork(_ layers: [Layer], input: TensorShape, batch: Int, training: Bool = false, seed: UInt64 = 1) throws -> Network {
+    let network = try Network(layers: layers, input: input, batch: batch, training: training)
+    var state = seed
+    for i in network.parameters.indices {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        network.parameters[i] = Float(Int(state >> 40) % 1000) / 1000 - 0.5
+    }
+    return network
+}
+
+@Suite struct PlanTests {
+    @Test func courseSimpleRNNCountsMatchKeras() throws {
+        // Keras: simple_rnn 1,680; simple_rnn_1 3,240; dense 41 (m1_simplernn).
+        var table: [Layer] = [
+            .expandDims(), .recurrent(.simple, units: 40, returnSequences: true), .recurrent(.simple, units: 40),
+            .dense(units: 1), .elementwise(.multiply, 100),
+        ]
+        let plan = try table.withUnsafeMutableBufferPointer { try NetworkPlan(layers: $0, input: .vector(20), batch: 1) }
+        #expect(table.map(\.parameterCount) == [0, 1680, 3240, 41, 0])
+        #expect(plan.parameterCount == 4961)
+        #expect(plan.output == .vector(1))
+        #expect(table[1].output == .sequence(20, 40))
+        #expect(plan.sizes.gradients == 0)
+    }
+
+    @Test func bidirectionalCountsMatchKeras() throws {
+        // Keras: bidirectional 8,704; bidirectional_1 24,832 (m3_bilstm2).
+        var table: [Layer] = [
+            .expandDims(), .recurrent(.lstm, units: 32, returnSequences: true, directions: .bidirectional),
+            .recurrent(.lstm, units: 32, directions: .bidirectional), .dense(units: 1),
+        ]
+        _ = try table.withUnsafeMutableBufferPointer { try NetworkPlan(layers: $0, input: .vector(20), batch: 4) }
+        #expect(table.map(\.parameterCount) == [0, 8704, 24832, 65])
+        #expect(table[1].output == .sequence(20, 64))
+    }
+
+    @Test func gruResetAfterHasTwoBiasRows() throws {
+        var table: [Layer] = [.recurrent(.gruResetAfter, units: 32), .recurrent(.gruResetBefore, units: 32)]
+        table[1] = .dense(units: 1)
+        _ = try table.withUnsafeMutableBufferPointer { try NetworkPlan(layers: $0, input: .sequence(20, 1), batch: 1) }
+        // Keras: GRU(32) on one feature with reset_after has 3,360 parameters.
+        #expect(table[0].parameterCount == 3 * 32 + 32 * 96 + 2 * 96)
+    }
+
+    @Test func trainingPlanReservesGradientsAndSlots() throws {
+        var table: [Layer] = [.recurrent(.lstm, units: 8), .dense(units: 1)]
+        let plan = try table.withUnsafeMutableBufferPointer {
+            try NetworkPlan(layers: $0, input: .sequence(10, 1), batch: 16, training: true, optimizerSlots: 2)
+        }
+        let padded = (plan.parameterCount + 15) / 16 * 16 * 4
+        #expect(plan.sizes.gradients == padded)
+        #expect(plan.sizes.optimizer == 2 * padded)
+    }
+
+    @Test func refusesRecurrentLayerOnVectors() {
+        var table: [Layer] = [.recurrent(.lstm, units: 8)]
+        #expect(throws: PlanError.self) {
+            try table.withUnsafeMutableBufferPointer { try NetworkPlan(layers: $0, input: .vector(20), batch: 1) }
+        }
+    }
+
+    @Test func refusesReshapeThatChangesSize() {
+        var table: [Layer] = [.reshape(to: .sequence(3, 3))]
+        do throws(PlanError) {
+            _ = try table.withUnsafeMutableBufferPointer { buffer throws(PlanError) in try NetworkPlan(layers: buffer, input: .vector(10), batch: 1) }
+            Issue.record("planned a reshape of 10 values into 9")
+        } catch {
+            #expect(error.layer == 0)
+        }
+    }
+
+    @Test func reshapeResolvesMinusOne() throws {
+        var table: [Layer] = [.reshape(to: TensorShape(steps: -1, features: 2)), Layer(kind: .flatten)]
+        _ = try table.withUnsafeMutableBufferPointer { try NetworkPlan(layers: $0, input: .vector(10), batch: 1) }
+        #expect(table[0].output == .sequence(5, 2))
+        #expect(table[1].output == .vector(10))
+    }
+}
+
+/// Float64 reference recurrences, written from Keras's formulas independently of the kernel.
+enum Reference {
+    static func act(_ a: Activation, _ x: Double) -> Double { ActivationTests.reference(a, x) }
+
+    /// Runs one direction over `x[t][i]` and returns every hidden state in reading order.
+    static func run(_ layer: Layer, weights w: ArraySlice<Float>, x: [[Double]], reversed: Bool) -> [[Double]] {
+        let u = layer.units, g = layer.cell.gateCount * u, f = x[0].count
+        let base = w.startIndex
+        let kernel = { (i: Int, j: Int) in Double(w[base + i * g + j]) }
+        let recurrent = { (i: Int, j: Int) in Double(w[base + f * g + i * g + j]) }
+        let bias = { (row: Int, j: Int) in layer.useBias ? Double(w[base + f * g + u * g + row * g + j]) : 0 }
+        var h = [Double](repeating: 0, count: u), c = h
+        var states: [[Double]] = []
+        for s in 0..<x.count {
+            let xt = x[reversed ? x.count - 1 - s : s]
+            var xz = (0..<g).map { j in (0..<f).reduce(bias(0, j)) { $0 + xt[$1] * kernel($1, j) } }
+            let hu = (0..<g).map { j in (0..<u).reduce(layer.cell == .gruResetAfter ? bias(1, j) : 0) { $0 + h[$1] * recurrent($1, j) } }
+            switch layer.cell {
+            case .simple:
+                h = (0..<u).map { act(layer.activation, xz[$0] + hu[$0]) }
+            case .lstm:
+                for j in 0..<g { xz[j] += hu[j] }
+                let ra = layer.recurrentActivation
+                for j in 0..<u {
+                    let i = act(ra, xz[j]), fg = act(ra, xz[u + j]), cand = act(layer.activation, xz[2 * u + j]), o = act(ra, xz[3 * u + j])
+                    c[j] = fg * c[j] + i * cand
+                    h[j] = o * act(layer.activation, c[j])
+                }
+            case .gruResetAfter:
+                let ra = layer.recurrentActivation
+                h = (0..<u).map { j in
+                    let z = act(ra, xz[j] + hu[j]), r = act(ra, xz[u + j] + hu[u + j])
+                    let cand = act(layer.activation, xz[2 * u + j] + r * hu[2 * u + j])
+                    return z * h[j] + (1 - z) * cand
+                }
+            case .gruResetBefore:
+                let ra = layer.recurrentActivation
+                let z = (0..<u).map { act(ra, xz[$0] + hu[$0]) }
+                let r = (0..<u).map { act(ra, xz[u + $0] + hu[u + $0]) }
+                let rh = (0..<u).map { r[$0] * h[$0] }
+                h = (0..<u).map { j in
+                    let cand = act(layer.activation, xz[2 * u + j] + (0..<u).reduce(0) { $0 + rh[$1] * recurrent($1, 2 * u + j) })
+                    return z[j] * h[j] + (1 - z[j]) * cand
+                }
+            }
+            states.append(h)
+        }
+        return states
+    }
+}
+
+@Suite struct RecurrentForwardTests {
+    static let cases: [Layer] = [
+        .recurrent(.simple, units: 5, returnSequences: true),
+        .recurrent(.simple, units: 3, activation: .relu, useBias: false),
+        .recurrent(.lstm, units: 4, returnSequences: true),
+        .recurrent(.lstm, units: 4, recurrentActivation: .hardSigmoid, directions: .backward),
+        .recurrent(.lstm, units: 4, returnSequences: true, directions: .backward),
+        .recurrent(.gruResetAfter, units: 3, returnSequences: true),
+        .recurrent(.gruResetBefore, units: 3, useBias: false),
+        .recurrent(.lstm, units: 3, returnSequences: true, directions: .bidirectional, merge: .concat),
+        .recurrent(.gruResetAfter, units: 3, directions: .bidirectional, merge: .sum),
+        .recurrent(.simple, units: 3, returnSequences: true, directions: .bidirectional, merge: .average),
+        .recurrent(.gruResetBefore, units: 2, returnSequences: true, directions: .bidirectional, merge: .multiply),
+    ]
+
+    @Test(arguments: cases, [false, true])
+    func matchesFloat64Reference(layer: Layer, training: Bool) throws {
+        let steps = 6, features = 2, batch = 3
+        let network = try makeNetwork([layer], input: .sequence(steps, features), batch: batch, training: training)
+        let planned = network.layers[0]
+        for i in 0..<batch * steps * features { network.input[i] = Float(sin(Double(i) * 0.7)) * 2 }
+        network.forward(batch: batch)
+        let perDirection = planned.parameterCount / layer.directions.count
+        for b in 0..<batch {
+            let x = (0..<steps).map { t in (0..<features).map { Double(network.input[(b * steps + t) * features + $0]) } }
+            let forward = Reference.run(layer, weights: Array(network.parameters)[0..<perDirection], x: x, reversed: layer.directions == .backward)
+            var rows: [[Double]] = layer.returnSequences ? forward : [forward.last!]
+            if layer.directions == .bidirectional {
+                let backward = Reference.run(layer, weights: Array(network.parameters)[perDirection..<2 * perDirection], x: x, reversed: true)
+                let aligned: [[Double]] = layer.returnSequences ? backward.reversed() : [backward.last!]
+                rows = zip(rows, aligned).map { f, g in
+                    switch layer.merge {
+                    case .concat: return f + g
+                    case .sum: return zip(f, g).map(+)
+                    case .average: return zip(f, g).map { ($0 + $1) / 2 }
+                    case .multiply: return zip(f, g).map(*)
+                    }
+                }
+            }
+            let want = rows.flatMap { $0 }
+            let width = planned.output.count
+            for j in 0..<width {
+                let got = Double(network.output[b * width + j])
+                #expect(abs(got - want[j]) <= 2e-6 * max(abs(want[j]), 1), "\(layer.cell) sample \(b) value \(j): \(got), want \(want[j])")
+            }
+        }
+    }
+}
+
+@Suite struct AllocationTests {
+    @Test func counterSeesAnArrayGrow() {
+        var values: [Int] = []
+        let count = allocations { for i in 0..<1000 { values.append(i) } }
+        #expect(count > 0)
+        #expect(values.count == 1000)
+    }
+
+    @Test(arguments: [false, true])
+    func forwardDoesNotAllocate(training: Bool) throws {
+        let network = try makeNetwork([
+            .expandDims(), .recurrent(.lstm, units: 8, returnSequences: true, directions: .bidirectional),
+            .recurrent(.gruResetAfter, units: 6, returnSequences: true), .recurrent(.simple, units: 5, activation: .relu),
+            .dense(units: 3, activation: .gelu), .activation(.tanh), .dense(units: 1), .elementwise(.multiply, 100),
+        ], input: .vector(20), batch: 4, training: training)
+        network.forward(batch: 4)
+        let count = allocations { for i in 0..<200 { network.forward(batch: 1 + i % 4) } }
+        #expect(count == 0)
+    }
+}
+
+@Suite struct PreconditionTests {
+    @Test func batchBeyondCapacityTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let network = try makeNetwork([.dense(units: 1)], input: .vector(3), batch: 2)
+            network.forward(batch: 3)
+        }
+    }
+
+    @Test func arenaSmallerThanPlanTraps() async {
+        await #expect(processExitsWith: .failure) {
+            var table: [Layer] = [.dense(units: 1)]
+            let plan = try table.withUnsafeMutableBufferPointer { try NetworkPlan(layers: $0, input: .vector(3), batch: 2) }
+            table.withUnsafeBufferPointer { _ = Network(layers: $0, plan: plan, arena: Arena(capacity: plan.totalBytes - 64)) }
+        }
+    }
+}
