@@ -58,8 +58,8 @@ extension Activation {
     public func callAsFunction(_ x: Float) -> Float {
         switch self {
         case .linear: return x
-        case .tanh: return tanhf(x)
-        case .sigmoid: return 1 / (1 + expf(-x))
+        case .tanh: return fastTanh(x)
+        case .sigmoid: return fastSigmoid(x)
         case .relu: return x > 0 ? x : 0
         case .hardSigmoid: return Swift.min(Swift.max(x + 3, 0), 6) / 6
         case .hardSigmoidKeras2: return Swift.min(Swift.max(x * 0.2 + 0.5, 0), 1)
@@ -141,12 +141,22 @@ extension Activation {
     @inlinable
     public func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
         if self == .linear { return }
-        for i in 0..<count { values[i] = self(values[i]) }
+        apply(values, to: values, count: count)
     }
 
     /// Writes `f(source[i])` to `target[i]` for `count` values (`target` may equal `source`).
+    ///
+    /// The case is chosen once, outside the loop; tanh and sigmoid run eight lanes at a time.
     @inlinable
     public func apply(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { target[i] = self(source[i]) }
+        switch self {
+        case .linear:
+            if UnsafePointer(target) != source { target.update(from: source, count: count) }
+        case .tanh: mapLanes(source, target, count, vectorTanh)
+        case .sigmoid: mapLanes(source, target, count, vectorSigmoid)
+        case .relu: mapLanes(source, target, count) { $0.replacing(with: 0, where: $0 .< 0) }
+        default:
+            for i in 0..<count { target[i] = self(source[i]) }
+        }
     }
 }

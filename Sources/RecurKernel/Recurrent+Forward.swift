@@ -77,10 +77,7 @@ extension Network {
             case .simple:
                 // h = act(x W + b + h_prev U)
                 matmulAccumulate(m: batch, n: units, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: units, z, ldc: preStride)
-                for b in 0..<batch {
-                    let zb = z + b * preStride, hb = h + b * hiddenStride
-                    for j in 0..<units { hb[j] = act(zb[j]) }
-                }
+                for b in 0..<batch { act.apply(z + b * preStride, to: h + b * hiddenStride, count: units) }
 
             case .lstm:
                 // z = x W + b + h_prev U; i, f, g, o = σ, σ, act, σ of its blocks;
@@ -97,16 +94,14 @@ extension Network {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let cb = c + b * hiddenStride, hb = h + b * hiddenStride
                     let cPrevB = cPrev + b * hPrevStride
+                    recurrentAct.apply(zb, to: gb, count: 2 * units)
+                    act.apply(zb + 2 * units, to: gb + 2 * units, count: units)
+                    recurrentAct.apply(zb + 3 * units, to: gb + 3 * units, count: units)
                     for j in 0..<units {
-                        let i = recurrentAct(zb[j])
-                        let f = recurrentAct(zb[units + j])
-                        let g = act(zb[2 * units + j])
-                        let o = recurrentAct(zb[3 * units + j])
-                        gb[j] = i; gb[units + j] = f; gb[2 * units + j] = g; gb[3 * units + j] = o
-                        let cj = f * cPrevB[j] + i * g
-                        cb[j] = cj
-                        hb[j] = o * act(cj)
+                        cb[j] = gb[units + j] * cPrevB[j] + gb[j] * gb[2 * units + j]
                     }
+                    act.apply(cb, to: hb, count: units)
+                    for j in 0..<units { hb[j] = gb[3 * units + j] * hb[j] }
                 }
 
             case .gruResetAfter:
@@ -119,18 +114,14 @@ extension Network {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let hb = h + b * hiddenStride, rb = reset + b * hiddenStride
                     let hPrevB = hPrev + b * hPrevStride
+                    for j in 0..<2 * units { zb[j] += gb[j] }
+                    rb.update(from: gb + 2 * units, count: units)
+                    recurrentAct.apply(zb, to: gb, count: 2 * units)
+                    for j in 0..<units { zb[2 * units + j] += gb[units + j] * rb[j] }
+                    act.apply(zb + 2 * units, to: gb + 2 * units, count: units)
                     for j in 0..<units {
-                        let xz = zb[j] + gb[j]
-                        let xr = zb[units + j] + gb[units + j]
-                        let update = recurrentAct(xz)
-                        let r = recurrentAct(xr)
-                        let m = gb[2 * units + j]
-                        let xh = zb[2 * units + j] + r * m
-                        let candidate = act(xh)
-                        zb[j] = xz; zb[units + j] = xr; zb[2 * units + j] = xh
-                        gb[j] = update; gb[units + j] = r; gb[2 * units + j] = candidate
-                        rb[j] = m
-                        hb[j] = update * hPrevB[j] + (1 - update) * candidate
+                        let update = gb[j]
+                        hb[j] = update * hPrevB[j] + (1 - update) * gb[2 * units + j]
                     }
                 }
 
@@ -143,24 +134,18 @@ extension Network {
                 for b in 0..<batch {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let rb = reset + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
-                    for j in 0..<units {
-                        let xz = zb[j] + gb[j]
-                        let xr = zb[units + j] + gb[units + j]
-                        zb[j] = xz; zb[units + j] = xr
-                        let r = recurrentAct(xr)
-                        gb[j] = recurrentAct(xz); gb[units + j] = r
-                        rb[j] = r * hPrevB[j]
-                    }
+                    for j in 0..<2 * units { zb[j] += gb[j] }
+                    recurrentAct.apply(zb, to: gb, count: 2 * units)
+                    for j in 0..<units { rb[j] = gb[units + j] * hPrevB[j] }
                 }
                 matmulAccumulate(m: batch, n: units, k: units, reset, lda: hiddenStride, recurrentKernel + 2 * units, ldb: gateWidth, z + 2 * units, ldc: preStride)
                 for b in 0..<batch {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let hb = h + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
+                    act.apply(zb + 2 * units, to: gb + 2 * units, count: units)
                     for j in 0..<units {
-                        let candidate = act(zb[2 * units + j])
-                        gb[2 * units + j] = candidate
                         let update = gb[j]
-                        hb[j] = update * hPrevB[j] + (1 - update) * candidate
+                        hb[j] = update * hPrevB[j] + (1 - update) * gb[2 * units + j]
                     }
                 }
             }
