@@ -62,3 +62,45 @@ import Testing
         Self.expectFailure(Fixtures.path("external/minimal/min_weights_legacy.h5"), status: 65, mentioning: ["weights only"])
     }
 }
+
+/// The generated corpus of malformed models (`tools/make_bad_models.py`): each file's exit
+/// status and the words its message must contain are listed in `EXPECTED.tsv`.
+@Suite(.serialized) struct MalformedModelTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let file: String
+        let status: Int32
+        let words: [String]
+        var description: String { file }
+    }
+
+    static let cases: [Case] = {
+        let text = (try? String(contentsOfFile: Fixtures.path("bad/EXPECTED.tsv"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            return Case(file: fields[0], status: Int32(fields[1])!, words: fields[2].split(separator: "|").map(String.init))
+        }
+    }()
+
+    @Test func corpusIsPresent() {
+        #expect(Self.cases.count >= 20)
+    }
+
+    @Test(arguments: cases)
+    func givesItsSentence(_ test: Case) throws {
+        let path = Fixtures.path("bad/" + test.file)
+        do {
+            let model = try KerasModel.load(path: path)
+            #expect(test.status == 0, "\(test.file) loaded")
+            // Convertible weight types load with the same values as float32 ones, to their precision.
+            let valid = try KerasModel.load(path: Fixtures.path("bad/valid.h5"))
+            #expect(worstError(model.weights, valid.weights, relative: 1e-3) <= 1)
+        } catch {
+            #expect(error.exitCode == test.status, "\(error.message)")
+            #expect(error.message.hasPrefix(path), "\(error.message)")
+            #expect(!error.message.contains("\n"))
+            for word in test.words {
+                #expect(error.message.lowercased().contains(word.lowercased()), "'\(word)' missing from: \(error.message)")
+            }
+        }
+    }
+}
