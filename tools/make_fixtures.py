@@ -1,0 +1,444 @@
+"""Small random-weight Keras models covering every layer option the Swift importer implements,
+saved with REAL Keras 3 (``import keras``) and Keras 2 (``import tf_keras``).
+
+How to run (from the repository root)::
+
+    TF_ENABLE_ONEDNN_OPTS=0 .venv-keras/bin/python tools/make_fixtures.py            # both versions
+    TF_ENABLE_ONEDNN_OPTS=0 .venv-keras/bin/python tools/make_fixtures.py --keras 3   # one version
+    TF_ENABLE_ONEDNN_OPTS=0 .venv-keras/bin/python tools/make_fixtures.py --only lstm_default,gru_default
+    .venv-keras/bin/python tools/make_fixtures.py --list                                # names only
+    .venv-keras/bin/python tools/make_fixtures.py --manifest-only                       # MANIFEST.md
+
+Writes ``Tests/Fixtures/keras3/NAME.h5`` / ``Tests/Fixtures/keras2/NAME.h5`` (``model.save``, legacy
+HDF5, uncompiled so there is no training_config/optimizer_weights) and ``NAME.io.h5`` beside each,
+in the schema of ``shared/keras-fixtures/*.io.h5``:
+
+* ``inputs`` float32, shaped exactly as the model input (4 samples, uniform(-2, 2));
+  ``outputs`` = ``model.predict(inputs)``; root attrs ``keras_version``, ``tensorflow_version``,
+  ``model_file``, ``description``.
+* training-step reference: ``batch_x`` (6 samples, uniform(-2, 2)), ``batch_y`` =
+  ``batch_pred + uniform(-2, 2)`` (so Huber's quadratic and linear branches both occur),
+  ``batch_pred`` = ``model(batch_x)``; scalars ``loss_huber`` (delta 1.0), ``loss_mse``,
+  ``loss_mae`` (all mean over every element); groups ``grads_huber/`` and ``grads_mse/``
+  (d loss / d w from ``tf.GradientTape``); ``after_sgd_step/`` and ``after_sgd_step2/`` (SGD
+  lr 1e-3, momentum 0.9, two steps on the Huber loss of the same batch, zero initial momentum);
+  ``loss_huber_after_sgd_step``; for the models flagged ``opt`` also ``after_adam_step/``,
+  ``after_adam_step2/``, ``after_rmsprop_step/``, ``after_rmsprop_step2/`` (Keras default
+  hyper-parameters, learning_rate 1e-3, Huber loss).
+  Dataset path inside each group = the weight's name exactly as listed in the model file's
+  ``weight_names`` (Keras 3: ``sequential/lstm/lstm_cell/kernel``; Keras 2:
+  ``lstm/lstm_cell/kernel:0``); nested groups because names contain '/'. Each group has attr
+  ``order`` and the root attr ``trainable_weight_paths`` gives ``model.trainable_weights`` order.
+
+Weights: the model is built, then EVERY weight (biases too) is overwritten with
+``RandomState(crc32(name)).uniform(-0.5, 0.5)`` in ``model.weights`` order, so the keras2 and
+keras3 copies of one fixture hold identical weights and inputs (their outputs differ only where
+the two versions compute differently, e.g. hard_sigmoid).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import zlib
+
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+FIXDIR = os.path.join(ROOT, "Tests", "Fixtures")
+
+N_INFER = 4
+N_BATCH = 6
+LR = 1e-3
+
+DENSE_ACTIVATIONS = ["linear", "tanh", "sigmoid", "relu", "hard_sigmoid", "elu", "selu", "softsign",
+                     "softplus", "swish", "silu", "relu6", "exponential", "gelu", "hard_silu", "mish",
+                     "leaky_relu"]
+
+# ------------------------------------------------------------------------------------------------
+# Fixture table. Each entry: name -> dict(desc, build(K, L) -> list of layers or a Model,
+# inp=(shape without batch; None = variable time), T (time steps actually fed), opt (adam/rmsprop)).
+# 'layers' builders get an Input prepended; 'model' builders return the model themselves.
+# ------------------------------------------------------------------------------------------------
+SPECS = {}
+
+
+def spec(name, desc, layers=None, model=None, inp=(None, 1), T=6, opt=False, act=None):
+    assert name not in SPECS, name
+    SPECS[name] = dict(desc=desc, layers=layers, model=model, inp=inp, T=T, opt=opt, act=act)
+
+
+# Dense: every activation on 2-D input [N, 7]
+for _a in DENSE_ACTIVATIONS:
+    spec("dense_" + _a, "Input[7] -> Dense(5, activation=%s)" % _a,
+         layers=(lambda a: lambda K, L: [L.Dense(5, activation=a)])(_a), inp=(7,), act=_a,
+         opt=_a in ("tanh",))
+spec("dense_nobias", "Input[7] -> Dense(5, use_bias=False)", layers=lambda K, L: [L.Dense(5, use_bias=False)], inp=(7,))
+spec("dense_3d", "Input[T=6, 3] -> Dense(4, tanh) applied per time step -> Dense(2)",
+     layers=lambda K, L: [L.Dense(4, activation="tanh"), L.Dense(2)], inp=(6, 3))
+spec("dense_3d_nobias", "Input[None, 3] -> Dense(4, relu, use_bias=False) per time step",
+     layers=lambda K, L: [L.Dense(4, activation="relu", use_bias=False)], inp=(None, 3))
+
+# SimpleRNN
+spec("simplernn_default", "Input[None,1] -> SimpleRNN(4) -> Dense(1)", lambda K, L: [L.SimpleRNN(4), L.Dense(1)], opt=True)
+spec("simplernn_relu", "Input[None,1] -> SimpleRNN(4, activation=relu) -> Dense(1)",
+     lambda K, L: [L.SimpleRNN(4, activation="relu"), L.Dense(1)])
+spec("simplernn_sigmoid", "Input[None,1] -> SimpleRNN(4, activation=sigmoid) -> Dense(1)",
+     lambda K, L: [L.SimpleRNN(4, activation="sigmoid"), L.Dense(1)])
+spec("simplernn_nobias", "Input[None,1] -> SimpleRNN(4, use_bias=False) -> Dense(1)",
+     lambda K, L: [L.SimpleRNN(4, use_bias=False), L.Dense(1)])
+spec("simplernn_seq_chain", "Input[None,1] -> SimpleRNN(5, return_sequences=True) -> SimpleRNN(3) -> Dense(1)",
+     lambda K, L: [L.SimpleRNN(5, return_sequences=True), L.SimpleRNN(3), L.Dense(1)])
+spec("simplernn_go_backwards", "Input[None,1] -> SimpleRNN(4, go_backwards=True)  (output = last step)",
+     lambda K, L: [L.SimpleRNN(4, go_backwards=True)])
+spec("simplernn_go_backwards_seq", "Input[None,1] -> SimpleRNN(4, go_backwards=True, return_sequences=True)  (output = the sequence)",
+     lambda K, L: [L.SimpleRNN(4, go_backwards=True, return_sequences=True)])
+spec("simplernn_go_backwards_seq_chain", "Input[None,1] -> SimpleRNN(4, go_backwards=True, return_sequences=True) -> SimpleRNN(3) -> Dense(1)",
+     lambda K, L: [L.SimpleRNN(4, go_backwards=True, return_sequences=True), L.SimpleRNN(3), L.Dense(1)])
+spec("simplernn_f3", "Input[None,3] -> SimpleRNN(4) -> Dense(1)", lambda K, L: [L.SimpleRNN(4), L.Dense(1)], inp=(None, 3))
+spec("simplernn_fixed_T", "Input[T=5,2] (fixed time length) -> SimpleRNN(4, return_sequences=True)",
+     lambda K, L: [L.SimpleRNN(4, return_sequences=True)], inp=(5, 2), T=5)
+
+# LSTM
+spec("lstm_default", "Input[None,1] -> LSTM(4) -> Dense(1)", lambda K, L: [L.LSTM(4), L.Dense(1)], opt=True)
+spec("lstm_relu", "Input[None,1] -> LSTM(4, activation=relu) -> Dense(1)", lambda K, L: [L.LSTM(4, activation="relu"), L.Dense(1)])
+spec("lstm_recact_hard_sigmoid", "Input[None,3] -> LSTM(5, recurrent_activation=hard_sigmoid) -> Dense(1)",
+     lambda K, L: [L.LSTM(5, recurrent_activation="hard_sigmoid"), L.Dense(1)], inp=(None, 3), T=7)
+spec("lstm_recact_tanh", "Input[None,1] -> LSTM(4, recurrent_activation=tanh) -> Dense(1)",
+     lambda K, L: [L.LSTM(4, recurrent_activation="tanh"), L.Dense(1)])
+spec("lstm_recact_sigmoid", "Input[None,1] -> LSTM(4, recurrent_activation=sigmoid (explicit)) -> Dense(1)",
+     lambda K, L: [L.LSTM(4, recurrent_activation="sigmoid"), L.Dense(1)])
+spec("lstm_nobias", "Input[None,1] -> LSTM(4, use_bias=False) -> Dense(1)", lambda K, L: [L.LSTM(4, use_bias=False), L.Dense(1)])
+spec("lstm_seq_chain", "Input[None,1] -> LSTM(5, return_sequences=True) -> LSTM(3) -> Dense(1)",
+     lambda K, L: [L.LSTM(5, return_sequences=True), L.LSTM(3), L.Dense(1)])
+spec("lstm_seq_out", "Input[None,1] -> LSTM(4, return_sequences=True)  (output = the sequence)",
+     lambda K, L: [L.LSTM(4, return_sequences=True)])
+spec("lstm_go_backwards", "Input[None,1] -> LSTM(4, go_backwards=True)", lambda K, L: [L.LSTM(4, go_backwards=True)])
+spec("lstm_go_backwards_seq", "Input[None,1] -> LSTM(4, go_backwards=True, return_sequences=True)  (output = the sequence)",
+     lambda K, L: [L.LSTM(4, go_backwards=True, return_sequences=True)])
+spec("lstm_f3", "Input[None,3] -> LSTM(5) -> Dense(2)", lambda K, L: [L.LSTM(5), L.Dense(2)], inp=(None, 3), opt=True)
+
+# GRU
+spec("gru_default", "Input[None,1] -> GRU(4) (reset_after=True) -> Dense(1)", lambda K, L: [L.GRU(4), L.Dense(1)], opt=True)
+spec("gru_nobias", "Input[None,1] -> GRU(4, use_bias=False) (reset_after=True) -> Dense(1)",
+     lambda K, L: [L.GRU(4, use_bias=False), L.Dense(1)])
+spec("gru_reset_before", "Input[None,1] -> GRU(4, reset_after=False) -> Dense(1)",
+     lambda K, L: [L.GRU(4, reset_after=False), L.Dense(1)], opt=True)
+spec("gru_reset_before_nobias", "Input[None,1] -> GRU(4, reset_after=False, use_bias=False) -> Dense(1)",
+     lambda K, L: [L.GRU(4, reset_after=False, use_bias=False), L.Dense(1)])
+spec("gru_go_backwards", "Input[None,1] -> GRU(4, go_backwards=True)", lambda K, L: [L.GRU(4, go_backwards=True)])
+spec("gru_go_backwards_seq", "Input[None,1] -> GRU(4, go_backwards=True, return_sequences=True)  (output = the sequence)",
+     lambda K, L: [L.GRU(4, go_backwards=True, return_sequences=True)])
+spec("gru_reset_before_go_backwards_seq", "Input[None,1] -> GRU(4, reset_after=False, go_backwards=True, return_sequences=True)",
+     lambda K, L: [L.GRU(4, reset_after=False, go_backwards=True, return_sequences=True)])
+spec("gru_seq_chain", "Input[None,1] -> GRU(5, return_sequences=True) -> GRU(3) -> Dense(1)",
+     lambda K, L: [L.GRU(5, return_sequences=True), L.GRU(3), L.Dense(1)])
+spec("gru_reset_before_seq_chain", "Input[None,1] -> GRU(5, reset_after=False, return_sequences=True) -> GRU(3, reset_after=False) -> Dense(1)",
+     lambda K, L: [L.GRU(5, reset_after=False, return_sequences=True), L.GRU(3, reset_after=False), L.Dense(1)])
+spec("gru_recact_hard_sigmoid", "Input[None,3] -> GRU(5, recurrent_activation=hard_sigmoid) -> Dense(1)",
+     lambda K, L: [L.GRU(5, recurrent_activation="hard_sigmoid"), L.Dense(1)], inp=(None, 3), T=7)
+spec("gru_f3", "Input[None,3] -> GRU(5) -> Dense(2)", lambda K, L: [L.GRU(5), L.Dense(2)], inp=(None, 3))
+
+# Bidirectional
+_RNN = {"simplernn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+for _k, _cls in _RNN.items():
+    for _m in ("concat", "sum", "ave", "mul"):
+        spec("bidir_%s_%s_seq_chain" % (_k, _m),
+             "Input[None,1] -> Bidirectional(%s(4, return_sequences=True), merge_mode=%s) -> %s(3) -> Dense(1)" % (_cls, _m, _cls),
+             (lambda c, m: lambda K, L: [L.Bidirectional(getattr(L, c)(4, return_sequences=True), merge_mode=m),
+                                         getattr(L, c)(3), L.Dense(1)])(_cls, _m),
+             opt=(_k == "lstm" and _m == "concat"))
+        spec("bidir_%s_%s" % (_k, _m),
+             "Input[None,1] -> Bidirectional(%s(4), merge_mode=%s) -> Dense(2)" % (_cls, _m),
+             (lambda c, m: lambda K, L: [L.Bidirectional(getattr(L, c)(4), merge_mode=m), L.Dense(2)])(_cls, _m))
+    spec("bidir_%s_concat_seq_out" % _k,
+         "Input[None,1] -> Bidirectional(%s(3, return_sequences=True))  (output = the merged sequence)" % _cls,
+         (lambda c: lambda K, L: [L.Bidirectional(getattr(L, c)(3, return_sequences=True))])(_cls))
+spec("bidir_gru_reset_before_concat", "Input[None,1] -> Bidirectional(GRU(4, reset_after=False)) -> Dense(1)",
+     lambda K, L: [L.Bidirectional(L.GRU(4, reset_after=False)), L.Dense(1)])
+
+
+# The course shapes (Lambda layers). The lambdas must see `tf` as a module global.
+def _course_simplernn(K, L, tf):
+    return K.models.Sequential([
+        L.Lambda(lambda x: tf.expand_dims(x, axis=-1), input_shape=[None]),
+        L.SimpleRNN(5, return_sequences=True), L.SimpleRNN(4),
+        L.Dense(1),
+        L.Lambda(lambda x: x * 100.0)])
+
+
+def _course_bilstm(K, L, tf):
+    return K.models.Sequential([
+        L.Lambda(lambda x: tf.expand_dims(x, axis=-1), input_shape=[None]),
+        L.Bidirectional(L.LSTM(4, return_sequences=True)), L.Bidirectional(L.LSTM(3)),
+        L.Dense(1),
+        L.Lambda(lambda x: x * 100.0)])
+
+
+def _functional_lstm(K, L, tf):
+    x = K.Input(shape=(None, 1))
+    h = L.LSTM(4)(x)
+    y = L.Dense(1)(h)
+    return K.Model(x, y)
+
+
+def _functional_lambda(K, L, tf):
+    x = K.Input(shape=(None,))
+    h = L.Lambda(lambda v: tf.expand_dims(v, axis=-1))(x)
+    h = L.GRU(4)(h)
+    h = L.Dense(1)(h)
+    y = L.Lambda(lambda v: v * 100.0)(h)
+    return K.Model(x, y)
+
+
+spec("course_simplernn", "Lambda(expand_dims, input_shape=[None]) -> SimpleRNN(5, return_sequences=True) -> SimpleRNN(4) -> Dense(1) -> Lambda(x*100)",
+     model=_course_simplernn, inp=(None,), opt=True)
+spec("course_bilstm", "Lambda(expand_dims, input_shape=[None]) -> Bidirectional(LSTM(4, return_sequences=True)) -> Bidirectional(LSTM(3)) -> Dense(1) -> Lambda(x*100)",
+     model=_course_bilstm, inp=(None,))
+spec("functional_lstm_dense", "Functional: Input[None,1] -> LSTM(4) -> Dense(1)", model=_functional_lstm)
+spec("functional_lambda_gru", "Functional: Input[None] -> Lambda(expand_dims) -> GRU(4) -> Dense(1) -> Lambda(x*100)",
+     model=_functional_lambda, inp=(None,))
+
+
+# ------------------------------------------------------------------------------------------------
+def seed_of(name):
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+def keras_module(version):
+    import tensorflow as tf
+    if version == 3:
+        import keras as K
+    else:
+        import tf_keras as K
+    return tf, K
+
+
+def has_activation(K, name):
+    try:
+        K.activations.get(name)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def weight_path(K, version, w):
+    if version == 3:
+        return w.path
+    return w.name  # tf_keras: 'lstm/lstm_cell/kernel:0', exactly as in weight_names
+
+
+def file_weight_names(path):
+    import h5py
+    names = []
+    with h5py.File(path, "r") as f:
+        g = f["model_weights"]
+        for ln in g.attrs["layer_names"]:
+            ln = ln.decode() if isinstance(ln, bytes) else ln
+            wn = g[ln].attrs["weight_names"]
+            names += [n.decode() if isinstance(n, bytes) else str(n) for n in wn]
+    return names
+
+
+def write_group(f, gname, paths, arrays):
+    g = f.create_group(gname)
+    for p, a in zip(paths, arrays):
+        g.create_dataset(p, data=np.asarray(a, dtype=np.float32))
+    g.attrs["order"] = list(paths)
+
+
+def build_model(name, s, tf, K, version):
+    L = K.layers
+    K.backend.clear_session()
+    if s["model"] is not None:
+        return s["model"](K, L, tf)
+    inp = K.Input(shape=s["inp"])
+    return K.models.Sequential([inp] + s["layers"](K, L))
+
+
+def make_one(name, version, outdir):
+    tf, K = keras_module(version)
+    import h5py
+    s = SPECS[name]
+    if s["act"] is not None and not has_activation(K, s["act"]):
+        return {"name": name, "skipped": "activation %r not in Keras %s" % (s["act"], K.__version__)}
+    K.utils.set_random_seed(seed_of(name))
+    model = build_model(name, s, tf, K, version)
+    rng = np.random.RandomState(seed_of(name))
+    new = [rng.uniform(-0.5, 0.5, size=tuple(w.shape)).astype(np.float32) for w in model.weights]
+    model.set_weights(new)
+
+    inp_shape = list(s["inp"])
+    if inp_shape and inp_shape[0] is None:
+        inp_shape[0] = s["T"]
+    inputs = rng.uniform(-2, 2, size=[N_INFER] + inp_shape).astype(np.float32)
+    outputs = model.predict(inputs, verbose=0)
+    call_out = np.asarray(model(inputs))
+    batch_x = rng.uniform(-2, 2, size=[N_BATCH] + inp_shape).astype(np.float32)
+    batch_pred = np.asarray(model(batch_x, training=True))
+    batch_y = (batch_pred + rng.uniform(-2, 2, size=batch_pred.shape)).astype(np.float32)
+
+    mpath = os.path.join(outdir, name + ".h5")
+    model.save(mpath)
+    in_file = set(file_weight_names(mpath))
+    tw = model.trainable_weights
+    paths = [weight_path(K, version, w) for w in tw]
+    missing = [p for p in paths if p not in in_file]
+    if missing:
+        raise RuntimeError("%s: weight paths not in weight_names: %s" % (name, missing))
+    w0 = [np.array(w.numpy()) for w in tw]
+
+    huber = K.losses.Huber(delta=1.0)
+    mse = K.losses.MeanSquaredError()
+    mae = K.losses.MeanAbsoluteError()
+    yx = tf.constant(batch_x)
+    yy = tf.constant(batch_y)
+
+    def grads(loss_fn):
+        with tf.GradientTape() as tape:
+            pred = model(yx, training=True)
+            loss = loss_fn(yy, pred)
+        return float(loss), [np.array(g) for g in tape.gradient(loss, tw)]
+
+    def restore():
+        for w, v in zip(tw, w0):
+            w.assign(v)
+
+    l_h, g_h = grads(huber)
+    l_m, g_m = grads(mse)
+    l_a = float(mae(yy, model(yx, training=True)))
+
+    def steps(opt, n=2):
+        restore()
+        out = []
+        for _ in range(n):
+            _, g = grads(huber)
+            opt.apply_gradients(zip([tf.constant(x) for x in g], tw))
+            out.append([np.array(w.numpy()) for w in tw])
+        loss1 = None
+        return out, loss1
+
+    sgd_w, _ = steps(K.optimizers.SGD(learning_rate=LR, momentum=0.9))
+    # loss at w1
+    for w, v in zip(tw, sgd_w[0]):
+        w.assign(v)
+    l_h1 = float(huber(yy, model(yx, training=True)))
+    extra = {}
+    opt_cfg = {}
+    if s["opt"]:
+        for oname, opt in (("adam", K.optimizers.Adam(learning_rate=LR)),
+                           ("rmsprop", K.optimizers.RMSprop(learning_rate=LR))):
+            ws, _ = steps(opt)
+            extra[oname] = ws
+            cfg = opt.get_config()
+            opt_cfg[oname] = json.dumps({k: (float(v) if isinstance(v, (np.floating, float)) else v)
+                                         for k, v in cfg.items() if isinstance(v, (int, float, bool, str, type(None), np.floating))})
+    restore()
+    check_after = np.max(np.abs(np.asarray(model.predict(inputs, verbose=0)) - outputs))
+    assert check_after == 0, "restore failed"
+
+    iopath = os.path.join(outdir, name + ".io.h5")
+    with h5py.File(iopath, "w") as f:
+        f.attrs["keras_version"] = K.__version__
+        f.attrs["tensorflow_version"] = tf.__version__
+        f.attrs["model_file"] = name + ".h5"
+        f.attrs["description"] = s["desc"]
+        f.attrs["weight_init"] = "RandomState(%d).uniform(-0.5, 0.5) for every weight in model.weights order" % seed_of(name)
+        f.attrs["huber_delta"] = 1.0
+        f.attrs["loss_reduction"] = "mean over all elements of batch_y (sum_over_batch_size)"
+        f.attrs["sgd"] = "SGD(learning_rate=1e-3, momentum=0.9, nesterov=False), zero initial momentum, Huber loss"
+        f.attrs["trainable_weight_paths"] = paths
+        f.create_dataset("inputs", data=inputs)
+        f.create_dataset("outputs", data=outputs.astype(np.float32))
+        f.create_dataset("batch_x", data=batch_x)
+        f.create_dataset("batch_y", data=batch_y)
+        f.create_dataset("batch_pred", data=batch_pred.astype(np.float32))
+        f.create_dataset("loss_huber", data=np.float32(l_h))
+        f.create_dataset("loss_mse", data=np.float32(l_m))
+        f.create_dataset("loss_mae", data=np.float32(l_a))
+        f.create_dataset("loss_huber_after_sgd_step", data=np.float32(l_h1))
+        write_group(f, "grads_huber", paths, g_h)
+        write_group(f, "grads_mse", paths, g_m)
+        write_group(f, "after_sgd_step", paths, sgd_w[0])
+        write_group(f, "after_sgd_step2", paths, sgd_w[1])
+        for oname, ws in extra.items():
+            write_group(f, "after_%s_step" % oname, paths, ws[0])
+            write_group(f, "after_%s_step2" % oname, paths, ws[1])
+            f["after_%s_step2" % oname].attrs["optimizer_config"] = opt_cfg[oname]
+            f["after_%s_step" % oname].attrs["optimizer_config"] = opt_cfg[oname]
+    sgd_check = max(float(np.max(np.abs(a - (w - LR * g)))) for a, w, g in zip(sgd_w[0], w0, g_h))
+    return {"name": name, "desc": s["desc"], "input_shape": [N_INFER] + inp_shape,
+            "output_shape": list(outputs.shape), "predict_vs_call": float(np.max(np.abs(call_out - outputs))),
+            "sgd_step1_check": sgd_check, "optimizers": sorted(extra),
+            "bytes": os.path.getsize(mpath) + os.path.getsize(iopath),
+            "loss_huber": l_h}
+
+
+def run_version(version, only):
+    tf, K = keras_module(version)
+    outdir = os.path.join(FIXDIR, "keras%d" % version)
+    os.makedirs(outdir, exist_ok=True)
+    names = only or list(SPECS)
+    results = []
+    for name in names:
+        r = make_one(name, version, outdir)
+        results.append(r)
+        if "skipped" in r:
+            print("keras%d %-40s SKIPPED: %s" % (version, name, r["skipped"]), flush=True)
+        else:
+            print("keras%d %-40s out %-12s bytes %6d predict-vs-call %.2g sgd-check %.2g" % (
+                version, name, r["output_shape"], r["bytes"], r["predict_vs_call"], r["sgd_step1_check"]), flush=True)
+    summary_path = os.path.join(outdir, "summary.json")
+    old = {}
+    if os.path.exists(summary_path) and only:
+        with open(summary_path) as f:
+            old = {r["name"]: r for r in json.load(f)["fixtures"]}
+    for r in results:
+        old[r["name"]] = r
+    with open(summary_path, "w") as f:
+        json.dump({"keras_version": K.__version__, "tensorflow_version": tf.__version__,
+                   "python": sys.version.split()[0], "numpy": np.__version__,
+                   "fixtures": [old[n] for n in SPECS if n in old]}, f, indent=1)
+        f.write("\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--keras", type=int, choices=[2, 3], default=None)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--manifest-only", action="store_true")
+    args = ap.parse_args()
+    if args.list:
+        for n, s in SPECS.items():
+            print(n, "|", s["desc"])
+        return 0
+    if args.manifest_only:
+        import write_manifest
+        write_manifest.main()
+        return 0
+    only = [x for x in args.only.split(",") if x]
+    for n in only:
+        if n not in SPECS:
+            raise SystemExit("unknown fixture " + n)
+    if args.keras is None:
+        for v in (3, 2):
+            cmd = [sys.executable, os.path.abspath(__file__), "--keras", str(v)] + (["--only", args.only] if only else [])
+            rc = subprocess.call(cmd)
+            if rc:
+                return rc
+        import write_manifest
+        write_manifest.main()
+        return 0
+    run_version(args.keras, only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, HERE)
+    sys.exit(main())
