@@ -142,8 +142,12 @@ public struct Layer: BitwiseCopyable, Sendable {
     public var backwardState = RecurrentBuffers()
     /// Pre-activations of a dense layer when training, `[batch, rows, units]`.
     public var preActivation = 0
-    /// The gradient of the loss with respect to this layer's output (training only).
+    /// The gradient of the loss with respect to this layer's output (training only). A layer
+    /// that only renames memory shares its input's gradient buffer.
     public var outputGradient = 0
+    /// Where the backward pass writes the gradient with respect to the layer's input, or -1
+    /// when nothing before it has parameters (the model input needs no gradient).
+    public var inputGradient = -1
 
     public init(kind: LayerKind) { self.kind = kind }
 

@@ -56,8 +56,9 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
     public let optimizerSlotCount: Int
     public let inputBuffer: Int
     public let outputBuffer: Int
-    /// The gradient of the loss with respect to the model input is not needed; this is the
-    /// scratch region the backward pass shares between layers.
+    /// Training targets, `[batch, output.count]`.
+    public let targetBuffer: Int
+    /// Memory the backward pass shares between layers (see ``RecurrentScratch``).
     public let scratch: Int
     public let scratchCount: Int
 
@@ -165,14 +166,29 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
         self.outputBuffer = previousOutput
         let activationEnd = cursor
 
-        // Gradients of layer outputs, for the backward pass.
+        // Gradients of layer outputs, for the backward pass; a view shares its input's.
+        var scratchCount = 0
+        var targetBuffer = 0
         if training {
+            targetBuffer = take(batch * shape.count)
+            var previousGradient = 0
+            var anyParameters = false
             for index in layers.indices {
-                layers[index].outputGradient = take(batch * layers[index].output.count)
+                var layer = layers[index]
+                layer.inputGradient = anyParameters ? previousGradient : -1
+                layer.outputGradient = layer.kind.isView && index > 0 ? previousGradient : take(batch * layer.output.count)
+                anyParameters = anyParameters || layer.parameterCount > 0
+                previousGradient = layer.outputGradient
+                if layer.kind == .recurrent {
+                    scratchCount = Swift.max(scratchCount, RecurrentScratch.count(for: layer, batch: batch))
+                }
+                layers[index] = layer
             }
         }
+        self.targetBuffer = targetBuffer
         self.scratch = cursor
-        self.scratchCount = 0
+        self.scratchCount = scratchCount
+        cursor += roundUp(scratchCount, to: 16)
         let scratchEnd = cursor
 
         guard scratchEnd <= limit else { throw .size(layer: layers.count - 1, reason: "the network is too large to plan") }

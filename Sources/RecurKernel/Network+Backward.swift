@@ -1,0 +1,73 @@
+extension Network {
+    /// The offset that turns a parameter's offset into its gradient's.
+    @inlinable var gradientShift: Int { plan.gradients - plan.parameters }
+
+    /// Sets every gradient to zero (before a step's backward pass, which accumulates).
+    public func zeroGradients() {
+        precondition(plan.training, "an inference plan has no gradients")
+        arena.zero(at: plan.gradients, count: plan.parameterCount)
+    }
+
+    /// The targets of a training batch, `[batch, output.count]`.
+    public var targets: UnsafeMutablePointer<Float> {
+        precondition(plan.training, "an inference plan has no targets")
+        return arena.floats(at: plan.targetBuffer)
+    }
+
+    /// The gradient of the loss with respect to the network's output, `[batch, output.count]`:
+    /// the loss writes it, ``backward(batch:)`` reads it.
+    public var outputGradient: UnsafeMutablePointer<Float> {
+        precondition(plan.training, "an inference plan has no gradients")
+        return arena.floats(at: layers[plan.layerCount - 1].outputGradient)
+    }
+
+    /// Backpropagates ``outputGradient`` through every layer of the last ``forward(batch:)``
+    /// (which must have run with this `batch` on a training plan), adding each parameter's
+    /// gradient into ``gradients``.
+    ///
+    /// Allocates: never.
+    public func backward(batch: Int) {
+        precondition(plan.training, "backward needs a training plan")
+        precondition(batch > 0 && batch <= plan.batchCapacity, "batch exceeds the planned capacity")
+        let table = layers
+        var index = table.count - 1
+        while index >= 0 {
+            let layer = table[index]
+            let input = arena.floats(at: index == 0 ? plan.inputBuffer : table[index - 1].outputBuffer)
+            let inputGradient: UnsafeMutablePointer<Float>? = layer.inputGradient >= 0 ? arena.floats(at: layer.inputGradient) : nil
+            let outputGradient = arena.floats(at: layer.outputGradient)
+            switch layer.kind {
+            case .dense:
+                denseBackward(layer, input: input, outputGradient: outputGradient, inputGradient: inputGradient, batch: batch)
+            case .recurrent:
+                recurrentBackward(layer, input: input, outputGradient: outputGradient, inputGradient: inputGradient, batch: batch)
+            case .elementwise:
+                if let inputGradient {
+                    elementwiseBackward(layer, inputGradient: inputGradient, outputGradient: outputGradient, count: batch * layer.input.count)
+                }
+            case .activation:
+                if let inputGradient {
+                    let output = arena.floats(at: layer.outputBuffer)
+                    let act = layer.activation
+                    for i in 0..<batch * layer.input.count {
+                        inputGradient[i] = outputGradient[i] * act.derivative(at: input[i], output: output[i])
+                    }
+                }
+            case .expandDims, .flatten, .reshape:
+                break
+            }
+            index -= 1
+        }
+    }
+}
+
+/// `dx = dy · ∂(x ∘ c)/∂x` for each of `count` values.
+func elementwiseBackward(_ layer: Layer, inputGradient: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>, count: Int) {
+    let c = layer.constant
+    switch layer.operation {
+    case .multiply, .scaleAndOffset: for i in 0..<count { inputGradient[i] = outputGradient[i] * c }
+    case .divide: for i in 0..<count { inputGradient[i] = outputGradient[i] / c }
+    case .add, .subtract: for i in 0..<count { inputGradient[i] = outputGradient[i] }
+    case .subtractFrom: for i in 0..<count { inputGradient[i] = -outputGradient[i] }
+    }
+}

@@ -1,0 +1,259 @@
+/// The backward pass's working memory for one recurrent layer, in floats from the start of the
+/// plan's scratch region (shared by all layers: one layer is differentiated at a time).
+struct RecurrentScratch {
+    /// Gradients of each step's pre-activations `[batch, steps, G]`, in time order.
+    let preGates: Int
+    /// A step's gradient with respect to `h U (+ b_r)` `[batch, G]` (GRU), or of `r · h` (GRU
+    /// with the reset before).
+    let step: Int
+    /// The gradient reaching the current step's hidden state, and the one passed to the step
+    /// before it `[batch, u]`; the same for an LSTM's cell state.
+    let hidden: Int
+    let hiddenNext: Int
+    let cellNext: Int
+    /// Each direction's share of the output gradient when two are merged.
+    let forwardOutput: Int
+    let backwardOutput: Int
+
+    init(base: Int, layer: Layer, batch: Int) {
+        let steps = layer.input.steps, units = layer.units
+        let gateWidth = layer.cell.gateCount * units
+        let outputSteps = layer.returnSequences ? steps : 1
+        var cursor = base
+        func take(_ count: Int) -> Int {
+            let offset = cursor
+            cursor += roundUp(count, to: 16)
+            return offset
+        }
+        preGates = take(batch * steps * gateWidth)
+        step = take(batch * gateWidth)
+        hidden = take(batch * units)
+        hiddenNext = take(batch * units)
+        cellNext = take(batch * units)
+        forwardOutput = take(batch * outputSteps * units)
+        backwardOutput = take(batch * outputSteps * units)
+        end = cursor
+    }
+
+    let end: Int
+
+    static func count(for layer: Layer, batch: Int) -> Int {
+        RecurrentScratch(base: 0, layer: layer, batch: batch).end
+    }
+}
+
+extension Network {
+    /// The backward pass of ``recurrentForward(_:input:batch:)``: backpropagation through time
+    /// over the whole window, for each direction, with the direction's share of the output
+    /// gradient (split according to the merge mode).
+    func recurrentBackward(
+        _ layer: Layer, input: UnsafePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?, batch: Int
+    ) {
+        let scratch = RecurrentScratch(base: plan.scratch, layer: layer, batch: batch)
+        if let inputGradient { inputGradient.update(repeating: 0, count: batch * layer.input.count) }
+        guard layer.directions == .bidirectional else {
+            recurrentDirectionBackward(
+                layer, layer.forwardState, scratch, input: input, outputGradient: outputGradient,
+                inputGradient: inputGradient, batch: batch, reversed: layer.directions == .backward,
+                timeOrderedOutput: false)
+            return
+        }
+        // Split the merged output's gradient between the directions.
+        let units = layer.units
+        let count = batch * layer.output.rows * units
+        let forwardGradient = arena.floats(at: scratch.forwardOutput)
+        let backwardGradient = arena.floats(at: scratch.backwardOutput)
+        let forwardOutput = arena.floats(at: layer.forwardState.output)
+        let backwardOutput = arena.floats(at: layer.backwardState.output)
+        switch layer.merge {
+        case .concat:
+            for r in 0..<batch * layer.output.rows {
+                (forwardGradient + r * units).update(from: outputGradient + 2 * r * units, count: units)
+                (backwardGradient + r * units).update(from: outputGradient + (2 * r + 1) * units, count: units)
+            }
+        case .sum:
+            forwardGradient.update(from: outputGradient, count: count)
+            backwardGradient.update(from: outputGradient, count: count)
+        case .average:
+            for i in 0..<count {
+                forwardGradient[i] = outputGradient[i] / 2
+                backwardGradient[i] = outputGradient[i] / 2
+            }
+        case .multiply:
+            for i in 0..<count {
+                forwardGradient[i] = outputGradient[i] * backwardOutput[i]
+                backwardGradient[i] = outputGradient[i] * forwardOutput[i]
+            }
+        }
+        recurrentDirectionBackward(
+            layer, layer.forwardState, scratch, input: input, outputGradient: forwardGradient,
+            inputGradient: inputGradient, batch: batch, reversed: false, timeOrderedOutput: true)
+        recurrentDirectionBackward(
+            layer, layer.backwardState, scratch, input: input, outputGradient: backwardGradient,
+            inputGradient: inputGradient, batch: batch, reversed: true, timeOrderedOutput: true)
+    }
+
+    /// One direction. The forward pass kept, per reading step `s`, the gates, hidden and cell
+    /// states (and GRU's reset term); `preGates` holds each step's pre-activations at its time
+    /// index `t`. Gradients of the pre-activations are gathered for all steps first, so that the
+    /// input kernel's gradient and the input's gradient are one matrix product each.
+    func recurrentDirectionBackward(
+        _ layer: Layer, _ state: RecurrentBuffers, _ scratch: RecurrentScratch,
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?, batch: Int, reversed: Bool, timeOrderedOutput: Bool
+    ) {
+        let steps = layer.input.steps
+        let inputWidth = layer.input.features
+        let units = layer.units
+        let gateWidth = layer.cell.gateCount * units
+        let act = layer.activation
+        let recurrentAct = layer.recurrentActivation
+        let shift = gradientShift
+        let kernel = arena.floats(at: state.kernel)
+        let recurrentKernel = arena.floats(at: state.recurrentKernel)
+        let kernelGradient = arena.floats(at: state.kernel + shift)
+        let recurrentGradient = arena.floats(at: state.recurrentKernel + shift)
+        let biasGradient: UnsafeMutablePointer<Float>? = layer.useBias ? arena.floats(at: state.bias + shift) : nil
+        let preGates = arena.floats(at: state.preGates)
+        let dPre = arena.floats(at: scratch.preGates)
+        let dStep = arena.floats(at: scratch.step)
+        let dh = arena.floats(at: scratch.hidden)
+        let dhNext = arena.floats(at: scratch.hiddenNext)
+        let dcNext = arena.floats(at: scratch.cellNext)
+        let preStride = steps * gateWidth
+        let hiddenStride = steps * units
+        let gateStride = steps * gateWidth
+        let outputSteps = layer.returnSequences ? steps : 1
+        dhNext.update(repeating: 0, count: batch * units)
+        dcNext.update(repeating: 0, count: batch * units)
+
+        var s = steps - 1
+        while s >= 0 {
+            let t = reversed ? steps - 1 - s : s
+            let z = preGates + t * gateWidth
+            let dz = dPre + t * gateWidth
+            let h = arena.floats(at: state.hidden) + s * units
+            let gates = arena.floats(at: state.gates) + s * gateWidth
+            let hPrev = s == 0 ? arena.floats(at: state.initialHidden) : arena.floats(at: state.hidden) + (s - 1) * units
+            let hPrevStride = s == 0 ? units : hiddenStride
+
+            // dh = (gradient from the step after) + (gradient from this step's output).
+            let outStep = timeOrderedOutput ? t : s
+            for b in 0..<batch {
+                let dhb = dh + b * units, next = dhNext + b * units
+                if layer.returnSequences {
+                    let g = outputGradient + (b * outputSteps + outStep) * units
+                    for j in 0..<units { dhb[j] = next[j] + g[j] }
+                } else if s == steps - 1 {
+                    let g = outputGradient + b * units
+                    for j in 0..<units { dhb[j] = next[j] + g[j] }
+                } else {
+                    dhb.update(from: next, count: units)
+                }
+            }
+
+            switch layer.cell {
+            case .simple:
+                // h = act(z), z = x W + b + h_prev U
+                for b in 0..<batch {
+                    let zb = z + b * preStride, dzb = dz + b * preStride
+                    let hb = h + b * hiddenStride, dhb = dh + b * units
+                    for j in 0..<units { dzb[j] = dhb[j] * act.derivative(at: zb[j], output: hb[j]) }
+                }
+                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                dhNext.update(repeating: 0, count: batch * units)
+                matmulTransposedBAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentKernel, ldb: gateWidth, dhNext, ldc: units)
+
+            case .lstm:
+                // c = f c_prev + i g; h = o act(c)
+                let c = arena.floats(at: state.cellState) + s * units
+                let cPrev = s == 0 ? arena.floats(at: state.initialCell) : arena.floats(at: state.cellState) + (s - 1) * units
+                for b in 0..<batch {
+                    let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
+                    let cb = c + b * hiddenStride, cPrevB = cPrev + b * hPrevStride
+                    let dhb = dh + b * units, dcb = dcNext + b * units
+                    for j in 0..<units {
+                        let i = gb[j], f = gb[units + j], g = gb[2 * units + j], o = gb[3 * units + j]
+                        let tc = act(cb[j])
+                        let dO = dhb[j] * tc
+                        let dC = dcb[j] + dhb[j] * o * act.derivative(at: cb[j], output: tc)
+                        dcb[j] = dC * f
+                        dzb[j] = dC * g * recurrentAct.derivative(at: zb[j], output: i)
+                        dzb[units + j] = dC * cPrevB[j] * recurrentAct.derivative(at: zb[units + j], output: f)
+                        dzb[2 * units + j] = dC * i * act.derivative(at: zb[2 * units + j], output: g)
+                        dzb[3 * units + j] = dO * recurrentAct.derivative(at: zb[3 * units + j], output: o)
+                    }
+                }
+                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                dhNext.update(repeating: 0, count: batch * units)
+                matmulTransposedBAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentKernel, ldb: gateWidth, dhNext, ldc: units)
+
+            case .gruResetAfter:
+                // m = h_prev U + b_r; z = σ(x_z + m_z); r = σ(x_r + m_r);
+                // ĥ = act(x_h + r m_h); h = z h_prev + (1 - z) ĥ
+                let reset = arena.floats(at: state.reset) + s * units
+                for b in 0..<batch {
+                    let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
+                    let mb = reset + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
+                    let dhb = dh + b * units, dmb = dStep + b * gateWidth, next = dhNext + b * units
+                    for j in 0..<units {
+                        let update = gb[j], r = gb[units + j], candidate = gb[2 * units + j]
+                        let dUpdate = dhb[j] * (hPrevB[j] - candidate)
+                        let dCandidate = dhb[j] * (1 - update)
+                        let dXh = dCandidate * act.derivative(at: zb[2 * units + j], output: candidate)
+                        let dXz = dUpdate * recurrentAct.derivative(at: zb[j], output: update)
+                        let dXr = dXh * mb[j] * recurrentAct.derivative(at: zb[units + j], output: r)
+                        dzb[j] = dXz; dzb[units + j] = dXr; dzb[2 * units + j] = dXh
+                        dmb[j] = dXz; dmb[units + j] = dXr; dmb[2 * units + j] = dXh * r
+                        next[j] = dhb[j] * update
+                    }
+                }
+                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dStep, ldb: gateWidth, recurrentGradient, ldc: gateWidth)
+                if let biasGradient { addRows(dStep, rows: batch, width: gateWidth, stride: gateWidth, into: biasGradient + gateWidth) }
+                matmulTransposedBAccumulate(m: batch, n: units, k: gateWidth, dStep, lda: gateWidth, recurrentKernel, ldb: gateWidth, dhNext, ldc: units)
+
+            case .gruResetBefore:
+                // z = σ(x_z + h_prev U_z); r = σ(x_r + h_prev U_r); q = r h_prev;
+                // ĥ = act(x_h + q U_h); h = z h_prev + (1 - z) ĥ
+                let q = arena.floats(at: state.reset) + s * units
+                for b in 0..<batch {
+                    let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
+                    let dhb = dh + b * units, next = dhNext + b * units
+                    for j in 0..<units {
+                        let update = gb[j], candidate = gb[2 * units + j]
+                        dzb[2 * units + j] = dhb[j] * (1 - update) * act.derivative(at: zb[2 * units + j], output: candidate)
+                        next[j] = dhb[j] * update
+                    }
+                }
+                // dq = dx_h U_hᵀ; dU_h += qᵀ dx_h
+                let dq = dStep
+                dq.update(repeating: 0, count: batch * units)
+                matmulTransposedBAccumulate(m: batch, n: units, k: units, dz + 2 * units, lda: preStride, recurrentKernel + 2 * units, ldb: gateWidth, dq, ldc: units)
+                matmulTransposedAAccumulate(m: units, n: units, k: batch, q, lda: hiddenStride, dz + 2 * units, ldb: preStride, recurrentGradient + 2 * units, ldc: gateWidth)
+                for b in 0..<batch {
+                    let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
+                    let hPrevB = hPrev + b * hPrevStride, dhb = dh + b * units
+                    let dqb = dq + b * units, next = dhNext + b * units
+                    for j in 0..<units {
+                        let update = gb[j], r = gb[units + j], candidate = gb[2 * units + j]
+                        next[j] += dqb[j] * r
+                        dzb[j] = dhb[j] * (hPrevB[j] - candidate) * recurrentAct.derivative(at: zb[j], output: update)
+                        dzb[units + j] = dqb[j] * hPrevB[j] * recurrentAct.derivative(at: zb[units + j], output: r)
+                    }
+                }
+                matmulTransposedAAccumulate(m: units, n: 2 * units, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                matmulTransposedBAccumulate(m: batch, n: units, k: 2 * units, dz, lda: preStride, recurrentKernel, ldb: gateWidth, dhNext, ldc: units)
+            }
+            s -= 1
+        }
+
+        // The input side, for all steps at once: dW += xᵀ dz, db += Σ dz, dx += dz Wᵀ.
+        let rows = batch * steps
+        matmulTransposedAAccumulate(m: inputWidth, n: gateWidth, k: rows, input, lda: inputWidth, dPre, ldb: gateWidth, kernelGradient, ldc: gateWidth)
+        if let biasGradient { addRows(dPre, rows: rows, width: gateWidth, stride: gateWidth, into: biasGradient) }
+        if let inputGradient {
+            matmulTransposedBAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernel, ldb: gateWidth, inputGradient, ldc: inputWidth)
+        }
+    }
+}
