@@ -6,14 +6,20 @@ public struct KerasModel: Sendable {
     /// The file it came from, as given.
     public let path: String
     /// The Keras version that wrote it (`keras_version`), when recorded.
-    public let kerasVersion: String?
+    public internal(set) var kerasVersion: String?
     /// The backend it was saved from (`backend`), when recorded.
     public let backend: String?
     public let config: KerasModelConfig
     /// Every layer but the input, in order.
     public let layers: [ModelLayer]
     /// All weights, layer after layer, each layer's in Keras's `weight_names` order.
-    public internal(set) var weights: [Float]
+    public var weights: [Float]
+
+    /// The number of parameters the model's layers need for its input.
+    public func parameterCount() throws(RecurError) -> Int {
+        guard let input = nominalInput else { throw .data("\(path) declares no usable input shape") }
+        return try plannedLayers(input: input).reduce(0) { $0 + $1.parameterCount }
+    }
 
     /// The kernel's layer table (unplanned).
     public var kernelLayers: [Layer] { layers.compactMap(\.kernel) }
@@ -90,4 +96,17 @@ public struct KerasModel: Sendable {
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+
+extension KerasModel {
+    /// A model that exists only in memory: built from an `--arch` specification, or trained
+    /// here. `weights` must hold every parameter (zeros when they will be initialised).
+    public init(path: String, name: String = "sequential", inputDims: [Int?], layers: [ModelLayer], weights: [Float]) {
+        self.path = path
+        self.kerasVersion = nil
+        self.backend = nil
+        self.config = KerasModelConfig(name: name, inputDims: inputDims, layerNames: layers.map(\.name))
+        self.layers = layers
+        self.weights = weights
+    }
 }

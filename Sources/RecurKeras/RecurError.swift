@@ -13,6 +13,8 @@ public struct RecurError: Error, CustomStringConvertible, Sendable {
         case cannotCreate
         /// Anything else (1).
         case failure
+        /// Stopped by a signal (128 + the signal: 130 for SIGINT, 143 for SIGTERM).
+        case interrupted(Int32)
     }
 
     public let category: Category
@@ -32,6 +34,7 @@ public struct RecurError: Error, CustomStringConvertible, Sendable {
         case .noInput: return 66
         case .cannotCreate: return 73
         case .failure: return 1
+        case .interrupted(let signal): return 128 + signal
         }
     }
 

@@ -18,6 +18,15 @@ public struct KerasModelConfig: Sendable {
     /// The layers in `model.layers` order (the order of the weights in the file).
     public let weightOrder: [String]
 
+    /// A configuration for a model built in recur (a Sequential model of these layers).
+    public init(name: String, inputDims: [Int?], layerNames: [String]) {
+        self.modelClass = "Sequential"
+        self.name = name
+        self.inputDims = inputDims
+        self.layers = []
+        self.weightOrder = layerNames
+    }
+
     /// Reads a `model_config` (or a `.keras` archive's `config.json`) object.
     public init(_ json: JSON) throws(RecurError) {
         guard let className = json["class_name"]?.string, let config = json["config"] else {

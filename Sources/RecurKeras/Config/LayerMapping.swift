@@ -7,8 +7,15 @@ public struct ModelLayer: Sendable {
     public let className: String
     /// The kernel layer; nil for a layer that is the identity at inference (`Dropout`).
     public let kernel: Layer?
-    /// The layer's Keras configuration, kept for export.
+    /// The layer's Keras configuration, kept for export (null for a layer built in recur).
     public let config: JSON
+
+    public init(name: String, className: String, kernel: Layer?, config: JSON) {
+        self.name = name
+        self.className = className
+        self.kernel = kernel
+        self.config = config
+    }
 }
 
 /// What mapping needs to know besides a layer's configuration.
