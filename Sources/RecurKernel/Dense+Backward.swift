@@ -11,15 +11,10 @@ extension Network {
         let rows = batch * layer.input.rows
         let inputWidth = layer.input.features
         let units = layer.units
-        let kernel = arena.floats(at: layer.parameters)
         let kernelGradient = arena.floats(at: layer.parameters + gradientShift)
         let dz = outputGradient
-        if layer.activation != .linear {
-            let pre = arena.floats(at: layer.preActivation)
-            let output = arena.floats(at: layer.outputBuffer)
-            let act = layer.activation
-            for i in 0..<rows * units { dz[i] *= act.derivative(at: pre[i], output: output[i]) }
-        }
+        layer.activation.multiplyByDerivative(
+            dz, pre: arena.floats(at: layer.preActivation), post: arena.floats(at: layer.outputBuffer), count: rows * units)
         matmulTransposedAAccumulate(m: inputWidth, n: units, k: rows, input, lda: inputWidth, dz, ldb: units, kernelGradient, ldc: units)
         if layer.useBias {
             let biasGradient = kernelGradient + inputWidth * units
@@ -27,7 +22,7 @@ extension Network {
         }
         if let inputGradient {
             inputGradient.update(repeating: 0, count: rows * inputWidth)
-            matmulTransposedBAccumulate(m: rows, n: inputWidth, k: units, dz, lda: units, kernel, ldb: units, inputGradient, ldc: inputWidth)
+            matmulAccumulate(m: rows, n: inputWidth, k: units, dz, lda: units, arena.floats(at: layer.transposedKernel), ldb: inputWidth, inputGradient, ldc: inputWidth)
         }
     }
 }

@@ -142,6 +142,9 @@ public struct Layer: BitwiseCopyable, Sendable {
     public var backwardState = RecurrentBuffers()
     /// Pre-activations of a dense layer when training, `[batch, rows, units]`.
     public var preActivation = 0
+    /// A dense layer's kernel transposed, `[units, input]`, refreshed before each backward pass
+    /// (training only).
+    public var transposedKernel = 0
     /// The gradient of the loss with respect to this layer's output (training only). A layer
     /// that only renames memory shares its input's gradient buffer.
     public var outputGradient = 0
@@ -227,6 +230,10 @@ public struct RecurrentBuffers: BitwiseCopyable, Sendable {
     public var initialCell = 0
     /// The direction's own output when two directions are merged, `[batch, steps or 1, u]`.
     public var output = 0
+    /// The kernels transposed, `[G, input]` and `[G, u]`, refreshed before each backward pass
+    /// (training only), so that products with them are plain products.
+    public var transposedKernel = 0
+    public var transposedRecurrentKernel = 0
 
     public init() {}
 }

@@ -1,7 +1,12 @@
-// Dense matrix products on row-major float buffers with leading dimensions, the three forms
-// that forward and backward passes need. Each accumulates into C (`C += …`): callers that want
-// `C = …` clear C or fill it with a bias first. SIMD over the output columns keeps a tile of C in
-// registers while the shared dimension is walked.
+// Dense matrix products on row-major float buffers with leading dimensions: `C += A·B` and
+// `C += Aᵀ·B`, which are all a forward and a backward pass need (products with a transposed B
+// use a transposed copy of the weights, see ``Network/transposeWeights()``). Each accumulates
+// into C: callers that want `C = …` clear C or fill it with a bias first.
+//
+// One micro-kernel serves both forms: A is read one scalar at a time (broadcast), so whether
+// its rows or its columns are contiguous only changes two strides. A tile of C stays in vector
+// registers while the shared dimension is walked; every element of C is summed in the same
+// order (p = 0, 1, …) whatever tile it falls in, so a row's result does not depend on the batch.
 
 @usableFromInline typealias Vector = SIMD8<Float>
 
@@ -26,89 +31,7 @@ public func matmulAccumulate(
     _ b: UnsafePointer<Float>, ldb: Int,
     _ c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    var i = 0
-    // Four rows of A share each load of B.
-    while i + 4 <= m {
-        let a0 = a + i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
-        let c0 = c + i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
-        var j = 0
-        while j + 16 <= n {
-            var s00 = load(c0 + j), s01 = load(c0 + j + 8)
-            var s10 = load(c1 + j), s11 = load(c1 + j + 8)
-            var s20 = load(c2 + j), s21 = load(c2 + j + 8)
-            var s30 = load(c3 + j), s31 = load(c3 + j + 8)
-            var bp = b + j
-            for p in 0..<k {
-                let b0 = load(bp), b1 = load(bp + 8)
-                let x0 = Vector(repeating: a0[p]), x1 = Vector(repeating: a1[p])
-                let x2 = Vector(repeating: a2[p]), x3 = Vector(repeating: a3[p])
-                s00 += x0 * b0; s01 += x0 * b1
-                s10 += x1 * b0; s11 += x1 * b1
-                s20 += x2 * b0; s21 += x2 * b1
-                s30 += x3 * b0; s31 += x3 * b1
-                bp += ldb
-            }
-            store(s00, c0 + j); store(s01, c0 + j + 8)
-            store(s10, c1 + j); store(s11, c1 + j + 8)
-            store(s20, c2 + j); store(s21, c2 + j + 8)
-            store(s30, c3 + j); store(s31, c3 + j + 8)
-            j += 16
-        }
-        if j < n {
-            matmulRowsAccumulate(rows: 4, n: n, from: j, k: k, a0, lda: lda, b, ldb: ldb, c0, ldc: ldc)
-        }
-        i += 4
-    }
-    while i < m {
-        matmulRowsAccumulate(rows: 1, n: n, from: 0, k: k, a + i * lda, lda: lda, b, ldb: ldb, c + i * ldc, ldc: ldc)
-        i += 1
-    }
-}
-
-/// Columns `from..<n` of `rows` rows of `C += A · B`, one row at a time.
-@inlinable
-func matmulRowsAccumulate(
-    rows: Int, n: Int, from start: Int, k: Int,
-    _ a: UnsafePointer<Float>, lda: Int,
-    _ b: UnsafePointer<Float>, ldb: Int,
-    _ c: UnsafeMutablePointer<Float>, ldc: Int
-) {
-    for r in 0..<rows {
-        let ar = a + r * lda
-        let cr = c + r * ldc
-        var j = start
-        while j + 32 <= n {
-            var s0 = load(cr + j), s1 = load(cr + j + 8), s2 = load(cr + j + 16), s3 = load(cr + j + 24)
-            var bp = b + j
-            for p in 0..<k {
-                let x = Vector(repeating: ar[p])
-                s0 += x * load(bp); s1 += x * load(bp + 8); s2 += x * load(bp + 16); s3 += x * load(bp + 24)
-                bp += ldb
-            }
-            store(s0, cr + j); store(s1, cr + j + 8); store(s2, cr + j + 16); store(s3, cr + j + 24)
-            j += 32
-        }
-        while j + 8 <= n {
-            var s0 = load(cr + j)
-            var bp = b + j
-            for p in 0..<k {
-                s0 += Vector(repeating: ar[p]) * load(bp)
-                bp += ldb
-            }
-            store(s0, cr + j)
-            j += 8
-        }
-        while j < n {
-            var s: Float = cr[j]
-            var bp = b + j
-            for p in 0..<k {
-                s += ar[p] * bp.pointee
-                bp += ldb
-            }
-            cr[j] = s
-            j += 1
-        }
-    }
+    multiplyAccumulate(m: m, n: n, k: k, a, rowStride: lda, columnStride: 1, b, ldb: ldb, c, ldc: ldc)
 }
 
 /// `C[m×n] += Aᵀ · B`, where `A` is stored `[k×m]` and `B` is `[k×n]` (a weight gradient:
@@ -120,54 +43,134 @@ public func matmulTransposedAAccumulate(
     _ b: UnsafePointer<Float>, ldb: Int,
     _ c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    // Row p of A and row p of B form a rank-one update of C; C stays in cache for small layers.
-    for p in 0..<k {
-        let ap = a + p * lda
-        let bp = b + p * ldb
-        for i in 0..<m {
-            let x = ap[i]
-            if x == 0 { continue }
-            let ci = c + i * ldc
-            let xv = Vector(repeating: x)
-            var j = 0
-            while j + 8 <= n {
-                store(load(ci + j) + xv * load(bp + j), ci + j)
-                j += 8
-            }
-            while j < n {
-                ci[j] += x * bp[j]
-                j += 1
-            }
-        }
-    }
+    multiplyAccumulate(m: m, n: n, k: k, a, rowStride: 1, columnStride: lda, b, ldb: ldb, c, ldc: ldc)
 }
 
-/// `C[m×n] += A · Bᵀ`, where `A` is `[m×k]` and `B` is stored `[n×k]` (an input gradient:
-/// output gradients times the weights transposed).
+/// `C += A·B` with `A[i, p]` at `a[i · rowStride + p · columnStride]`.
 @inlinable
-public func matmulTransposedBAccumulate(
+func multiplyAccumulate(
     m: Int, n: Int, k: Int,
-    _ a: UnsafePointer<Float>, lda: Int,
+    _ a: UnsafePointer<Float>, rowStride: Int, columnStride: Int,
     _ b: UnsafePointer<Float>, ldb: Int,
     _ c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    for i in 0..<m {
-        let ai = a + i * lda
-        let ci = c + i * ldc
-        for j in 0..<n {
-            let bj = b + j * ldb
-            var sv = Vector(repeating: 0)
-            var p = 0
-            while p + 8 <= k {
-                sv += load(ai + p) * load(bj + p)
-                p += 8
+    var i = 0
+    // Four rows of A share each load of B.
+    while i + 4 <= m {
+        let a0 = a + i * rowStride, a1 = a0 + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride
+        let c0 = c + i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
+        var j = 0
+        while j + 24 <= n {
+            var s00 = load(c0 + j), s01 = load(c0 + j + 8), s02 = load(c0 + j + 16)
+            var s10 = load(c1 + j), s11 = load(c1 + j + 8), s12 = load(c1 + j + 16)
+            var s20 = load(c2 + j), s21 = load(c2 + j + 8), s22 = load(c2 + j + 16)
+            var s30 = load(c3 + j), s31 = load(c3 + j + 8), s32 = load(c3 + j + 16)
+            var bp = b + j
+            var ap = 0
+            for _ in 0..<k {
+                let b0 = load(bp), b1 = load(bp + 8), b2 = load(bp + 16)
+                let x0 = Vector(repeating: a0[ap]), x1 = Vector(repeating: a1[ap])
+                let x2 = Vector(repeating: a2[ap]), x3 = Vector(repeating: a3[ap])
+                s00 += x0 * b0; s01 += x0 * b1; s02 += x0 * b2
+                s10 += x1 * b0; s11 += x1 * b1; s12 += x1 * b2
+                s20 += x2 * b0; s21 += x2 * b1; s22 += x2 * b2
+                s30 += x3 * b0; s31 += x3 * b1; s32 += x3 * b2
+                bp += ldb
+                ap += columnStride
             }
-            var s = sv.sum()
-            while p < k {
-                s += ai[p] * bj[p]
-                p += 1
-            }
-            ci[j] += s
+            store(s00, c0 + j); store(s01, c0 + j + 8); store(s02, c0 + j + 16)
+            store(s10, c1 + j); store(s11, c1 + j + 8); store(s12, c1 + j + 16)
+            store(s20, c2 + j); store(s21, c2 + j + 8); store(s22, c2 + j + 16)
+            store(s30, c3 + j); store(s31, c3 + j + 8); store(s32, c3 + j + 16)
+            j += 24
         }
+        while j + 8 <= n {
+            var s0 = load(c0 + j), s1 = load(c1 + j), s2 = load(c2 + j), s3 = load(c3 + j)
+            var bp = b + j
+            var ap = 0
+            for _ in 0..<k {
+                let b0 = load(bp)
+                s0 += Vector(repeating: a0[ap]) * b0; s1 += Vector(repeating: a1[ap]) * b0
+                s2 += Vector(repeating: a2[ap]) * b0; s3 += Vector(repeating: a3[ap]) * b0
+                bp += ldb
+                ap += columnStride
+            }
+            store(s0, c0 + j); store(s1, c1 + j); store(s2, c2 + j); store(s3, c3 + j)
+            j += 8
+        }
+        if j < n {
+            for r in 0..<4 {
+                multiplyAccumulateTail(n: n, from: j, k: k, a + (i + r) * rowStride, columnStride: columnStride, b, ldb: ldb, c + (i + r) * ldc)
+            }
+        }
+        i += 4
+    }
+    while i < m {
+        multiplyAccumulateRow(n: n, k: k, a + i * rowStride, columnStride: columnStride, b, ldb: ldb, c + i * ldc)
+        i += 1
+    }
+}
+
+/// One row of `C += A·B` (batch-1 inference lives here: a matrix-vector product).
+@inlinable
+func multiplyAccumulateRow(
+    n: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+) {
+    var j = 0
+    while j + 32 <= n {
+        var s0 = load(c + j), s1 = load(c + j + 8), s2 = load(c + j + 16), s3 = load(c + j + 24)
+        var bp = b + j
+        var ap = 0
+        for _ in 0..<k {
+            let x = Vector(repeating: a[ap])
+            s0 += x * load(bp); s1 += x * load(bp + 8); s2 += x * load(bp + 16); s3 += x * load(bp + 24)
+            bp += ldb
+            ap += columnStride
+        }
+        store(s0, c + j); store(s1, c + j + 8); store(s2, c + j + 16); store(s3, c + j + 24)
+        j += 32
+    }
+    while j + 8 <= n {
+        var s0 = load(c + j)
+        var bp = b + j
+        var ap = 0
+        for _ in 0..<k {
+            s0 += Vector(repeating: a[ap]) * load(bp)
+            bp += ldb
+            ap += columnStride
+        }
+        store(s0, c + j)
+        j += 8
+    }
+    multiplyAccumulateTail(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+}
+
+/// Columns `from..<n` (fewer than eight) of one row, one at a time.
+@inlinable
+func multiplyAccumulateTail(
+    n: Int, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+) {
+    var j = start
+    while j < n {
+        var s: Float = c[j]
+        var bp = b + j
+        var ap = 0
+        for _ in 0..<k {
+            s += a[ap] * bp.pointee
+            bp += ldb
+            ap += columnStride
+        }
+        c[j] = s
+        j += 1
+    }
+}
+
+/// `target[c · rows + r] = source[r · columns + c]`: a `[rows × columns]` matrix transposed.
+@inlinable
+public func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        for c in 0..<columns { target[c * rows + r] = source[r * columns + c] }
     }
 }

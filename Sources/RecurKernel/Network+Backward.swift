@@ -30,6 +30,7 @@ extension Network {
         precondition(plan.training, "backward needs a training plan")
         precondition(batch > 0 && batch <= plan.batchCapacity, "batch exceeds the planned capacity")
         let table = layers
+        transposeWeights()
         var index = table.count - 1
         while index >= 0 {
             let layer = table[index]
@@ -48,15 +49,35 @@ extension Network {
             case .activation:
                 if let inputGradient {
                     let output = arena.floats(at: layer.outputBuffer)
-                    let act = layer.activation
-                    for i in 0..<batch * layer.input.count {
-                        inputGradient[i] = outputGradient[i] * act.derivative(at: input[i], output: output[i])
-                    }
+                    let count = batch * layer.input.count
+                    inputGradient.update(from: outputGradient, count: count)
+                    layer.activation.multiplyByDerivative(inputGradient, pre: input, post: output, count: count)
                 }
             case .expandDims, .flatten, .reshape:
                 break
             }
             index -= 1
+        }
+    }
+}
+
+extension Network {
+    /// Refreshes the transposed copies of the kernels that the backward pass multiplies by.
+    func transposeWeights() {
+        for layer in layers {
+            switch layer.kind {
+            case .dense:
+                transpose(arena.floats(at: layer.parameters), rows: layer.input.features, columns: layer.units, into: arena.floats(at: layer.transposedKernel))
+            case .recurrent:
+                let gateWidth = layer.cell.gateCount * layer.units
+                for direction in 0..<layer.directions.count {
+                    let state = direction == 0 ? layer.forwardState : layer.backwardState
+                    transpose(arena.floats(at: state.kernel), rows: layer.input.features, columns: gateWidth, into: arena.floats(at: state.transposedKernel))
+                    transpose(arena.floats(at: state.recurrentKernel), rows: layer.units, columns: gateWidth, into: arena.floats(at: state.transposedRecurrentKernel))
+                }
+            default:
+                break
+            }
         }
     }
 }

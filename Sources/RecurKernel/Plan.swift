@@ -129,7 +129,10 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
             switch layer.kind {
             case .dense:
                 layer.outputBuffer = take(batch * layer.output.count)
-                if training { layer.preActivation = take(rows * layer.units) }
+                if training {
+                    layer.preActivation = take(rows * layer.units)
+                    layer.transposedKernel = take(layer.input.features * layer.units)
+                }
             case .recurrent:
                 let steps = layer.input.steps
                 let units = layer.units
@@ -151,6 +154,10 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                     if layer.cell == .lstm { state.initialCell = take(batch * units) }
                     if layer.directions == .bidirectional {
                         state.output = take(batch * (layer.returnSequences ? steps : 1) * units)
+                    }
+                    if training {
+                        state.transposedKernel = take(layer.input.features * gateWidth)
+                        state.transposedRecurrentKernel = take(units * gateWidth)
                     }
                     if direction == 0 { layer.forwardState = state } else { layer.backwardState = state }
                 }

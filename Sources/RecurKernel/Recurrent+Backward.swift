@@ -11,6 +11,8 @@ struct RecurrentScratch {
     let hidden: Int
     let hiddenNext: Int
     let cellNext: Int
+    /// Per-row working values `[2 · G]` (an LSTM's `act(c)` and `act'(c)`).
+    let row: Int
     /// Each direction's share of the output gradient when two are merged.
     let forwardOutput: Int
     let backwardOutput: Int
@@ -30,6 +32,7 @@ struct RecurrentScratch {
         hidden = take(batch * units)
         hiddenNext = take(batch * units)
         cellNext = take(batch * units)
+        row = take(2 * gateWidth)
         forwardOutput = take(batch * outputSteps * units)
         backwardOutput = take(batch * outputSteps * units)
         end = cursor
@@ -110,8 +113,9 @@ extension Network {
         let act = layer.activation
         let recurrentAct = layer.recurrentActivation
         let shift = gradientShift
-        let kernel = arena.floats(at: state.kernel)
-        let recurrentKernel = arena.floats(at: state.recurrentKernel)
+        let kernelT = arena.floats(at: state.transposedKernel)
+        let recurrentT = arena.floats(at: state.transposedRecurrentKernel)
+        let row = arena.floats(at: scratch.row)
         let kernelGradient = arena.floats(at: state.kernel + shift)
         let recurrentGradient = arena.floats(at: state.recurrentKernel + shift)
         let biasGradient: UnsafeMutablePointer<Float>? = layer.useBias ? arena.floats(at: state.bias + shift) : nil
@@ -157,37 +161,41 @@ extension Network {
             case .simple:
                 // h = act(z), z = x W + b + h_prev U
                 for b in 0..<batch {
-                    let zb = z + b * preStride, dzb = dz + b * preStride
-                    let hb = h + b * hiddenStride, dhb = dh + b * units
-                    for j in 0..<units { dzb[j] = dhb[j] * act.derivative(at: zb[j], output: hb[j]) }
+                    let dzb = dz + b * preStride
+                    dzb.update(from: dh + b * units, count: units)
+                    act.multiplyByDerivative(dzb, pre: z + b * preStride, post: h + b * hiddenStride, count: units)
                 }
                 matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
                 dhNext.update(repeating: 0, count: batch * units)
-                matmulTransposedBAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentKernel, ldb: gateWidth, dhNext, ldc: units)
+                matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
 
             case .lstm:
                 // c = f c_prev + i g; h = o act(c)
                 let c = arena.floats(at: state.cellState) + s * units
                 let cPrev = s == 0 ? arena.floats(at: state.initialCell) : arena.floats(at: state.cellState) + (s - 1) * units
+                let tc = row, dtc = row + units
                 for b in 0..<batch {
                     let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
                     let cb = c + b * hiddenStride, cPrevB = cPrev + b * hPrevStride
                     let dhb = dh + b * units, dcb = dcNext + b * units
+                    act.apply(cb, to: tc, count: units)
+                    dtc.update(repeating: 1, count: units)
+                    act.multiplyByDerivative(dtc, pre: cb, post: tc, count: units)
                     for j in 0..<units {
-                        let i = gb[j], f = gb[units + j], g = gb[2 * units + j], o = gb[3 * units + j]
-                        let tc = act(cb[j])
-                        let dO = dhb[j] * tc
-                        let dC = dcb[j] + dhb[j] * o * act.derivative(at: cb[j], output: tc)
-                        dcb[j] = dC * f
-                        dzb[j] = dC * g * recurrentAct.derivative(at: zb[j], output: i)
-                        dzb[units + j] = dC * cPrevB[j] * recurrentAct.derivative(at: zb[units + j], output: f)
-                        dzb[2 * units + j] = dC * i * act.derivative(at: zb[2 * units + j], output: g)
-                        dzb[3 * units + j] = dO * recurrentAct.derivative(at: zb[3 * units + j], output: o)
+                        let dC = dcb[j] + dhb[j] * gb[3 * units + j] * dtc[j]
+                        dcb[j] = dC * gb[units + j]
+                        dzb[j] = dC * gb[2 * units + j]
+                        dzb[units + j] = dC * cPrevB[j]
+                        dzb[2 * units + j] = dC * gb[j]
+                        dzb[3 * units + j] = dhb[j] * tc[j]
                     }
+                    recurrentAct.multiplyByDerivative(dzb, pre: zb, post: gb, count: 2 * units)
+                    act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
+                    recurrentAct.multiplyByDerivative(dzb + 3 * units, pre: zb + 3 * units, post: gb + 3 * units, count: units)
                 }
                 matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
                 dhNext.update(repeating: 0, count: batch * units)
-                matmulTransposedBAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentKernel, ldb: gateWidth, dhNext, ldc: units)
+                matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
 
             case .gruResetAfter:
                 // m = h_prev U + b_r; z = σ(x_z + m_z); r = σ(x_r + m_r);
@@ -198,20 +206,20 @@ extension Network {
                     let mb = reset + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
                     let dhb = dh + b * units, dmb = dStep + b * gateWidth, next = dhNext + b * units
                     for j in 0..<units {
-                        let update = gb[j], r = gb[units + j], candidate = gb[2 * units + j]
-                        let dUpdate = dhb[j] * (hPrevB[j] - candidate)
-                        let dCandidate = dhb[j] * (1 - update)
-                        let dXh = dCandidate * act.derivative(at: zb[2 * units + j], output: candidate)
-                        let dXz = dUpdate * recurrentAct.derivative(at: zb[j], output: update)
-                        let dXr = dXh * mb[j] * recurrentAct.derivative(at: zb[units + j], output: r)
-                        dzb[j] = dXz; dzb[units + j] = dXr; dzb[2 * units + j] = dXh
-                        dmb[j] = dXz; dmb[units + j] = dXr; dmb[2 * units + j] = dXh * r
+                        let update = gb[j]
+                        dzb[j] = dhb[j] * (hPrevB[j] - gb[2 * units + j])
+                        dzb[2 * units + j] = dhb[j] * (1 - update)
                         next[j] = dhb[j] * update
                     }
+                    act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
+                    for j in 0..<units { dzb[units + j] = dzb[2 * units + j] * mb[j] }
+                    recurrentAct.multiplyByDerivative(dzb, pre: zb, post: gb, count: 2 * units)
+                    dmb.update(from: dzb, count: 2 * units)
+                    for j in 0..<units { dmb[2 * units + j] = dzb[2 * units + j] * gb[units + j] }
                 }
                 matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dStep, ldb: gateWidth, recurrentGradient, ldc: gateWidth)
                 if let biasGradient { addRows(dStep, rows: batch, width: gateWidth, stride: gateWidth, into: biasGradient + gateWidth) }
-                matmulTransposedBAccumulate(m: batch, n: units, k: gateWidth, dStep, lda: gateWidth, recurrentKernel, ldb: gateWidth, dhNext, ldc: units)
+                matmulAccumulate(m: batch, n: units, k: gateWidth, dStep, lda: gateWidth, recurrentT, ldb: units, dhNext, ldc: units)
 
             case .gruResetBefore:
                 // z = σ(x_z + h_prev U_z); r = σ(x_r + h_prev U_r); q = r h_prev;
@@ -221,29 +229,29 @@ extension Network {
                     let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
                     let dhb = dh + b * units, next = dhNext + b * units
                     for j in 0..<units {
-                        let update = gb[j], candidate = gb[2 * units + j]
-                        dzb[2 * units + j] = dhb[j] * (1 - update) * act.derivative(at: zb[2 * units + j], output: candidate)
-                        next[j] = dhb[j] * update
+                        dzb[2 * units + j] = dhb[j] * (1 - gb[j])
+                        next[j] = dhb[j] * gb[j]
                     }
+                    act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
                 }
                 // dq = dx_h U_hᵀ; dU_h += qᵀ dx_h
                 let dq = dStep
                 dq.update(repeating: 0, count: batch * units)
-                matmulTransposedBAccumulate(m: batch, n: units, k: units, dz + 2 * units, lda: preStride, recurrentKernel + 2 * units, ldb: gateWidth, dq, ldc: units)
+                matmulAccumulate(m: batch, n: units, k: units, dz + 2 * units, lda: preStride, recurrentT + 2 * units * units, ldb: units, dq, ldc: units)
                 matmulTransposedAAccumulate(m: units, n: units, k: batch, q, lda: hiddenStride, dz + 2 * units, ldb: preStride, recurrentGradient + 2 * units, ldc: gateWidth)
                 for b in 0..<batch {
                     let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
                     let hPrevB = hPrev + b * hPrevStride, dhb = dh + b * units
                     let dqb = dq + b * units, next = dhNext + b * units
                     for j in 0..<units {
-                        let update = gb[j], r = gb[units + j], candidate = gb[2 * units + j]
-                        next[j] += dqb[j] * r
-                        dzb[j] = dhb[j] * (hPrevB[j] - candidate) * recurrentAct.derivative(at: zb[j], output: update)
-                        dzb[units + j] = dqb[j] * hPrevB[j] * recurrentAct.derivative(at: zb[units + j], output: r)
+                        next[j] += dqb[j] * gb[units + j]
+                        dzb[j] = dhb[j] * (hPrevB[j] - gb[2 * units + j])
+                        dzb[units + j] = dqb[j] * hPrevB[j]
                     }
+                    recurrentAct.multiplyByDerivative(dzb, pre: zb, post: gb, count: 2 * units)
                 }
                 matmulTransposedAAccumulate(m: units, n: 2 * units, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
-                matmulTransposedBAccumulate(m: batch, n: units, k: 2 * units, dz, lda: preStride, recurrentKernel, ldb: gateWidth, dhNext, ldc: units)
+                matmulAccumulate(m: batch, n: units, k: 2 * units, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
             }
             s -= 1
         }
@@ -253,7 +261,7 @@ extension Network {
         matmulTransposedAAccumulate(m: inputWidth, n: gateWidth, k: rows, input, lda: inputWidth, dPre, ldb: gateWidth, kernelGradient, ldc: gateWidth)
         if let biasGradient { addRows(dPre, rows: rows, width: gateWidth, stride: gateWidth, into: biasGradient) }
         if let inputGradient {
-            matmulTransposedBAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernel, ldb: gateWidth, inputGradient, ldc: inputWidth)
+            matmulAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernelT, ldb: inputWidth, inputGradient, ldc: inputWidth)
         }
     }
 }

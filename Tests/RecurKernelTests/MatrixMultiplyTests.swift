@@ -78,24 +78,30 @@ import Testing
     }
 
     @Test(arguments: shapes)
-    func transposedB(shape: (m: Int, n: Int, k: Int)) {
-        let (m, n, k) = shape
-        var random = Random(state: UInt64(m * 11 + n * 5 + k * 2))
-        let (lda, ldb, ldc) = (k, k + 4, n + 2)
-        let a = Self.matrix(m, k, pad: 0, &random), b = Self.matrix(n, k, pad: 4, &random)
-        let initial = Self.matrix(m, n, pad: 2, &random)
-        var c = initial
-        c.withUnsafeMutableBufferPointer { cp in
-            matmulTransposedBAccumulate(m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, cp.baseAddress!, ldc: ldc)
+    func transposeSwapsRowsAndColumns(shape: (m: Int, n: Int, k: Int)) {
+        var random = Random(state: UInt64(shape.m * 3 + shape.n))
+        let source = Self.matrix(shape.m, shape.n, pad: 0, &random)
+        var target = [Float](repeating: .nan, count: shape.m * shape.n)
+        target.withUnsafeMutableBufferPointer { transpose(source, rows: shape.m, columns: shape.n, into: $0.baseAddress!) }
+        for r in 0..<shape.m {
+            for c in 0..<shape.n { #expect(target[c * shape.m + r] == source[r * shape.n + c]) }
         }
-        Self.check(c, initial: initial, m: m, n: n, ldc: ldc) { i, j in
-            var sum = 0.0, magnitude = 0.0
-            for p in 0..<k {
-                let term = Double(a[i * lda + p]) * Double(b[j * ldb + p])
-                sum += term
-                magnitude += abs(term)
+    }
+
+    /// Every row's result is the same whatever tile it falls in, so a sample's output does not
+    /// depend on the batch it is run in.
+    @Test func rowsDoNotDependOnTheirNeighbours() {
+        var random = Random(state: 99)
+        let (n, k) = (47, 33)
+        let a = Self.matrix(9, k, pad: 0, &random), b = Self.matrix(k, n, pad: 0, &random)
+        var all = [Float](repeating: 0, count: 9 * n)
+        all.withUnsafeMutableBufferPointer { matmulAccumulate(m: 9, n: n, k: k, a, lda: k, b, ldb: n, $0.baseAddress!, ldc: n) }
+        for row in 0..<9 {
+            var one = [Float](repeating: 0, count: n)
+            a.withUnsafeBufferPointer { ap in
+                one.withUnsafeMutableBufferPointer { matmulAccumulate(m: 1, n: n, k: k, ap.baseAddress! + row * k, lda: k, b, ldb: n, $0.baseAddress!, ldc: n) }
             }
-            return (sum, magnitude)
+            #expect(Array(all[row * n..<(row + 1) * n]) == one)
         }
     }
 }

@@ -88,12 +88,14 @@ enum Reference {
     static func act(_ a: Activation, _ x: Double) -> Double { ActivationTests.reference(a, x) }
 
     /// Runs one direction over `x[t][i]` and returns every hidden state in reading order.
-    static func run(_ layer: Layer, weights w: ArraySlice<Float>, x: [[Double]], reversed: Bool) -> [[Double]] {
+    static func run(_ layer: Layer, weights w: ArraySlice<Float>, x: [[Double]], reversed: Bool, exact: [Double]? = nil) -> [[Double]] {
         let u = layer.units, g = layer.cell.gateCount * u, f = x[0].count
         let base = w.startIndex
-        let kernel = { (i: Int, j: Int) in Double(w[base + i * g + j]) }
-        let recurrent = { (i: Int, j: Int) in Double(w[base + f * g + i * g + j]) }
-        let bias = { (row: Int, j: Int) in layer.useBias ? Double(w[base + f * g + u * g + row * g + j]) : 0 }
+        // Float64 weights when given (finite differences), else the float32 ones.
+        let weight = { (index: Int) -> Double in exact.map { $0[index - base] } ?? Double(w[index]) }
+        let kernel = { (i: Int, j: Int) in weight(base + i * g + j) }
+        let recurrent = { (i: Int, j: Int) in weight(base + f * g + i * g + j) }
+        let bias = { (row: Int, j: Int) in layer.useBias ? weight(base + f * g + u * g + row * g + j) : 0 }
         var h = [Double](repeating: 0, count: u), c = h
         var states: [[Double]] = []
         for s in 0..<x.count {
@@ -218,5 +220,81 @@ enum Reference {
             let plan = try table.withUnsafeMutableBufferPointer { try NetworkPlan(layers: $0, input: .vector(3), batch: 2) }
             table.withUnsafeBufferPointer { _ = Network(layers: $0, plan: plan, arena: Arena(capacity: plan.totalBytes - 64)) }
         }
+    }
+}
+
+/// The backward pass against float64 finite differences of the float64 reference forward pass
+/// above (independent of the kernel), for every cell, direction, merge mode and a few
+/// activations: `L = Σ wₖ·outₖ` with fixed random `w`, so `∂L/∂out = w`.
+///
+/// Tolerance: the kernel's float32 gradient within `1e-4 · max|g| + 1e-4 · |g|` of the float64
+/// difference quotient (step 1e-6, truncation error ~1e-12); float32 accumulation over six
+/// steps and a batch of three stays far inside it, while a wrong term moves a gradient by its
+/// own size.
+@Suite struct RecurrentBackwardTests {
+    static let cases: [Layer] = RecurrentForwardTests.cases + [
+        .recurrent(.lstm, units: 3, activation: .relu, recurrentActivation: .hardSigmoid, returnSequences: true),
+        .recurrent(.gruResetAfter, units: 3, activation: .softsign, recurrentActivation: .tanh, directions: .backward),
+        .recurrent(.simple, units: 4, activation: .elu, useBias: false, returnSequences: true, directions: .backward),
+    ]
+
+    static func referenceOutput(_ layer: Layer, weights: [Double], x: [[[Double]]]) -> [Double] {
+        var out: [Double] = []
+        let perDirection = weights.count / layer.directions.count
+        for sample in x {
+            let forward = ReferenceDouble.run(layer, weights: weights[0..<perDirection], x: sample, reversed: layer.directions == .backward)
+            var rows: [[Double]] = layer.returnSequences ? forward : [forward.last!]
+            if layer.directions == .bidirectional {
+                let backward = ReferenceDouble.run(layer, weights: weights[perDirection..<2 * perDirection], x: sample, reversed: true)
+                let aligned: [[Double]] = layer.returnSequences ? backward.reversed() : [backward.last!]
+                rows = zip(rows, aligned).map { f, g in
+                    switch layer.merge {
+                    case .concat: return f + g
+                    case .sum: return zip(f, g).map(+)
+                    case .average: return zip(f, g).map { ($0 + $1) / 2 }
+                    case .multiply: return zip(f, g).map(*)
+                    }
+                }
+            }
+            out += rows.flatMap { $0 }
+        }
+        return out
+    }
+
+    @Test(arguments: cases)
+    func matchesFiniteDifferences(layer: Layer) throws {
+        let steps = 5, features = 2, batch = 3
+        let network = try makeNetwork([layer], input: .sequence(steps, features), batch: batch, training: true, seed: 7)
+        for i in 0..<batch * steps * features { network.input[i] = Float(sin(Double(i) * 0.9)) * 1.5 }
+        let x = (0..<batch).map { b in (0..<steps).map { t in (0..<features).map { Double(network.input[(b * steps + t) * features + $0]) } } }
+        let outputCount = batch * network.plan.output.count
+        let w = (0..<outputCount).map { Double(cos(Double($0) * 1.3)) }
+        network.forward(batch: batch)
+        for k in 0..<outputCount { network.outputGradient[k] = Float(w[k]) }
+        network.zeroGradients()
+        network.backward(batch: batch)
+        let analytic = Array(network.gradients).map(Double.init)
+        let parameters = Array(network.parameters).map(Double.init)
+        let h = 1e-6
+        var numeric = [Double](repeating: 0, count: parameters.count)
+        for p in parameters.indices {
+            var plus = parameters, minus = parameters
+            plus[p] += h
+            minus[p] -= h
+            let lp = zip(Self.referenceOutput(layer, weights: plus, x: x), w).reduce(0) { $0 + $1.0 * $1.1 }
+            let lm = zip(Self.referenceOutput(layer, weights: minus, x: x), w).reduce(0) { $0 + $1.0 * $1.1 }
+            numeric[p] = (lp - lm) / (2 * h)
+        }
+        let scale = numeric.map(abs).max() ?? 0
+        for p in parameters.indices {
+            #expect(abs(analytic[p] - numeric[p]) <= 1e-4 * scale + 1e-4 * abs(numeric[p]), "\(layer.cell) \(layer.directions) parameter \(p): \(analytic[p]) vs \(numeric[p])")
+        }
+    }
+}
+
+/// The float64 reference of ``Reference`` on float64 weights (for finite differences).
+enum ReferenceDouble {
+    static func run(_ layer: Layer, weights w: ArraySlice<Double>, x: [[Double]], reversed: Bool) -> [[Double]] {
+        Reference.run(layer, weights: w.map { Float($0) }[...], x: x, reversed: reversed, exact: Array(w))
     }
 }
