@@ -21,21 +21,21 @@ struct RecurrentScratch {
         let steps = layer.input.steps, units = layer.units
         let gateWidth = layer.cell.gateCount * units
         let outputSteps = layer.returnSequences ? steps : 1
-        var cursor = base
-        func take(_ count: Int) -> Int {
-            let offset = cursor
-            cursor += roundUp(count, to: 16)
-            return offset
-        }
-        preGates = take(batch * steps * gateWidth)
-        step = take(batch * gateWidth)
-        hidden = take(batch * units)
-        hiddenNext = take(batch * units)
-        cellNext = take(batch * units)
-        row = take(2 * gateWidth)
-        forwardOutput = take(batch * outputSteps * units)
-        backwardOutput = take(batch * outputSteps * units)
-        end = cursor
+        // Consecutive regions, each aligned to 16 floats (no capturing helper: this runs in
+        // every backward pass, and a debug build would box a captured variable).
+        let sizes = (
+            preGates: roundUp(batch * steps * gateWidth, to: 16), step: roundUp(batch * gateWidth, to: 16),
+            state: roundUp(batch * units, to: 16), row: roundUp(2 * gateWidth, to: 16),
+            output: roundUp(batch * outputSteps * units, to: 16))
+        preGates = base
+        step = preGates + sizes.preGates
+        hidden = step + sizes.step
+        hiddenNext = hidden + sizes.state
+        cellNext = hiddenNext + sizes.state
+        row = cellNext + sizes.state
+        forwardOutput = row + sizes.row
+        backwardOutput = forwardOutput + sizes.output
+        end = backwardOutput + sizes.output
     }
 
     let end: Int
