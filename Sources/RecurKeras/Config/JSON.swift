@@ -238,3 +238,79 @@ struct JSONParser {
         return value
     }
 }
+
+extension JSON {
+    /// The value as JSON text, written as Python's `json.dumps` writes it (which is what Keras
+    /// stores): members in order, `", "` and `": "` between items, non-ASCII characters escaped,
+    /// so that the text is ASCII. Integral numbers print without a fraction (`20`, not `20.0`);
+    /// other numbers print with the fewest digits that parse back to the same double; non-finite
+    /// numbers print as Python writes them (`NaN`, `Infinity`, `-Infinity`).
+    public func serialized() -> String {
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    private func write(to text: inout String) {
+        switch self {
+        case .null: text += "null"
+        case .bool(let flag): text += flag ? "true" : "false"
+        case .number(let value): text += Self.numberText(value)
+        case .string(let string): Self.writeString(string, to: &text)
+        case .array(let elements):
+            text += "["
+            for (index, element) in elements.enumerated() {
+                if index > 0 { text += ", " }
+                element.write(to: &text)
+            }
+            text += "]"
+        case .object(let members):
+            text += "{"
+            for (index, member) in members.enumerated() {
+                if index > 0 { text += ", " }
+                Self.writeString(member.key, to: &text)
+                text += ": "
+                member.value.write(to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    static func numberText(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
+        if value == 0 { return value.sign == .minus ? "-0.0" : "0" }
+        // Every integer below 2^53 is exact in a double, so it prints as one.
+        if value == value.rounded(), abs(value) < 9_007_199_254_740_992 { return String(Int64(value)) }
+        // Swift's description is the shortest text that parses back to the same double, and it
+        // is valid JSON ("0.1", "1e-08", "1.5e+20").
+        return value.description
+    }
+
+    static func writeString(_ string: String, to text: inout String) {
+        text += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case "\u{08}": text += "\\b"
+            case "\u{0C}": text += "\\f"
+            default:
+                if scalar.value >= 0x20 && scalar.value < 0x7F {
+                    text.unicodeScalars.append(scalar)
+                } else {
+                    for unit in String(scalar).utf16 { text += "\\u" + hex4(unit) }
+                }
+            }
+        }
+        text += "\""
+    }
+
+    private static func hex4(_ unit: UInt16) -> String {
+        let digits = String(unit, radix: 16)
+        return String(repeating: "0", count: 4 - digits.count) + digits
+    }
+}
