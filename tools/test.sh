@@ -32,4 +32,38 @@ if [ -x "$shared/tools/check-keras-parity" ]; then
         "$py" "$shared/tools/check-keras-parity" .build/release/recur --only 'm[1358]_*.h5'
     fi
 fi
+echo "== recur export, loaded back by real Keras 3 and tf_keras (tools/keras_roundtrip.py)"
+# The Keras venv the fixtures were made with; created here when a package is missing.
+venv=.venv-keras
+if ! "$venv/bin/python" - 2>/dev/null <<'PY'
+from importlib.metadata import version
+assert version("tensorflow-cpu") == "2.21.0" and version("tf-keras") == "2.21.0"
+version("keras"), version("h5py")
+PY
+then
+    echo "setup: installing TensorFlow 2.21 (CPU), Keras 3, tf_keras and h5py into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet tensorflow-cpu==2.21.0 tf-keras==2.21.0 h5py
+fi
+# The other team's fixtures, the course models, and of the Keras 3 / Keras 2 fixtures one per
+# layer option (every option the exporter writes; the script adds models of the layers no
+# fixture has). One Python process for all: importing TensorFlow takes seconds.
+roundtrip=(Tests/Fixtures/external/{m1_simplernn,m3_bilstm2,m5_gru,m8_lstm_nolambda}.h5 models/e[0-9]_*.h5)
+for name in dense_nobias dense_3d dense_3d_nobias dense_hard_sigmoid dense_gelu dense_selu dense_swish dense_mish \
+    dense_leaky_relu dense_hard_silu \
+    simplernn_relu simplernn_nobias simplernn_seq_chain simplernn_go_backwards_seq_chain simplernn_f3 simplernn_fixed_T \
+    lstm_default lstm_recact_hard_sigmoid lstm_recact_tanh lstm_nobias lstm_go_backwards_seq lstm_f3 \
+    gru_default gru_nobias gru_reset_before gru_reset_before_nobias gru_reset_before_go_backwards_seq gru_f3 \
+    bidir_simplernn_sum bidir_lstm_concat_seq_chain bidir_lstm_ave bidir_gru_mul_seq_chain bidir_gru_concat_seq_out \
+    bidir_gru_reset_before_concat course_simplernn course_bilstm functional_lstm_dense functional_lambda_gru; do
+    for keras in keras3 keras2; do
+        # A fixture is complete once its reference (.io.h5) is written.
+        if [ -f "Tests/Fixtures/$keras/$name.io.h5" ]; then roundtrip+=("Tests/Fixtures/$keras/$name.h5"); fi
+    done
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" tools/keras_roundtrip.py --recur .build/release/recur --work "$work" --coverage "${roundtrip[@]}" 2>&1 \
+    | grep -v -E '^(WARNING: All log messages|I0000|W0000|E0000)'
+
 echo "all tests passed"

@@ -1,0 +1,216 @@
+"""Real-Keras check of `recur export`: every exported file must load in Keras 3 AND in Keras 2
+(tf_keras) with a plain ``load_model(path)`` (no custom objects, default ``safe_mode``) and
+predict what recur predicts for the original model.
+
+How to run (from the repository root; ``tools/test.sh`` does this)::
+
+    TF_CPP_MIN_LOG_LEVEL=3 .venv-keras/bin/python tools/keras_roundtrip.py \
+        --recur .build/release/recur --work /tmp/roundtrip --coverage \
+        Tests/Fixtures/external/m1_simplernn.h5 models/e1_simplernn.h5 ...
+
+For each MODEL (any file recur reads):
+
+1. ``recur export MODEL --output WORK/NAME.h5``. A model that recur refuses to write for both
+   Kerases (hard_sigmoid, which each Keras defines differently, or an activation tf_keras lacks)
+   is exported again with the ``--keras N`` that recur's message names, and checked in that
+   Keras only; the line says so.
+2. Input windows: ``inputs`` of ``NAME.io.h5`` beside the model when there is one; otherwise
+   windows of the course series (``--series``, the model's own window length or ``--window``)
+   for a model that takes ``[batch, window]``, or seeded random sequences for one that takes
+   features; and for a model that takes windows of any length, the same windows two steps
+   shorter as well.
+3. ``recur predict MODEL`` on those windows (the original file, not the export).
+4. ``keras.models.load_model(export)`` and ``tf_keras.models.load_model(export)``, then the
+   model's forward pass on the windows (``model(windows, training=False)``, what ``predict``
+   runs); every output must satisfy ``|recur - keras| <= 1e-4 + 1e-5 * |keras|``.
+
+``--coverage`` first saves, with Keras 3, small models of the layers the shared fixtures do not
+have (Dropout and the noise layers, Rescaling, Activation, Reshape, Flatten,
+TimeDistributed(Dense), Lambda arithmetic ``x / c``, ``x + c``, ``x - c``, ``c - x``,
+``expand_dims`` at axis 1), and checks them too.
+
+Prints one line per model and exits 1 if any model fails.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+warnings.filterwarnings("ignore")
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ABSOLUTE, RELATIVE = 1e-4, 1e-5
+WINDOWS = 48
+tf = None
+
+
+def run(args):
+    return subprocess.run(args, capture_output=True, text=True)
+
+
+def export(recur, model, output):
+    """Exports for both Kerases, or for the one recur's refusal names. Returns the Kerases the
+    file must match, or raises with recur's message."""
+    result = run([recur, "export", model, "--output", output])
+    if result.returncode == 0:
+        return ("keras3", "tf_keras")
+    hint = re.search(r"--keras ([23])\)", result.stderr)
+    if result.returncode == 65 and hint:
+        retry = run([recur, "export", model, "--output", output, "--keras", hint.group(1)])
+        if retry.returncode == 0:
+            return ("keras3",) if hint.group(1) == "3" else ("tf_keras",)
+        result = retry
+    raise RuntimeError("recur export failed (%d): %s" % (result.returncode, result.stderr.strip()))
+
+
+def input_windows(model, exported_input_shape, series, window):
+    """The windows to predict on, shaped as the model's input [samples, T] or [samples, T, F]."""
+    io = model[: -len(".h5")] + ".io.h5"
+    if os.path.exists(io):
+        with h5py.File(io, "r") as f:
+            return np.asarray(f["inputs"], dtype=np.float32)
+    dims = list(exported_input_shape[1:])
+    steps = dims[0] or window
+    if len(dims) == 1:
+        values = np.loadtxt(series, delimiter=",", skiprows=1, usecols=1).astype(np.float32)
+        starts = np.linspace(0, len(values) - steps, WINDOWS).astype(int)
+        return np.stack([values[s:s + steps] for s in starts])
+    return np.random.RandomState(7).uniform(-2, 2, size=(WINDOWS, steps, dims[1])).astype(np.float32)
+
+
+def recur_predict(recur, model, windows, path):
+    flat = windows.reshape(len(windows), -1)
+    with open(path, "w") as f:
+        for row in flat:
+            f.write(",".join("%.9g" % v for v in row) + "\n")
+    result = run([recur, "predict", model, "--input", path])
+    if result.returncode != 0:
+        raise RuntimeError("recur predict failed (%d): %s" % (result.returncode, result.stderr.strip()))
+    return np.array([[float(v) for v in line.split(",")] for line in result.stdout.split()], dtype=np.float32)
+
+
+def check(name, recur, model, work, series, window, kerases):
+    """Returns [(keras, worst |difference|, passed)] and the window lengths checked."""
+    exported = os.path.join(work, name + ".h5")
+    wanted = export(recur, model, exported)
+    loaded = {label: kerases[label].models.load_model(exported) for label in wanted}
+    input_shape = next(iter(loaded.values())).input_shape
+    windows = input_windows(model, input_shape, series, window)
+    # A model that takes windows of any length (the exported Reshape(-1, 1) among others) is
+    # also checked on shorter windows.
+    batches = [windows]
+    if input_shape[1] is None and windows.shape[1] > 3:
+        batches.append(np.ascontiguousarray(windows[:, 2:]))
+    worst = {label: 0.0 for label in wanted}
+    passed = {label: True for label in wanted}
+    for batch in batches:
+        csv = os.path.join(work, "%s.T%d.csv" % (name, batch.shape[1]))
+        want = recur_predict(recur, model, batch, csv).astype(np.float64)
+        for label, keras_model in loaded.items():
+            # The forward pass predict() runs, called directly: predict() traces a graph per
+            # model, about a second each here, and computes the same numbers.
+            got = np.asarray(keras_model(batch, training=False), dtype=np.float64).reshape(len(batch), -1)
+            if got.shape != want.shape:
+                raise RuntimeError("%s gives outputs of shape %s, recur %s" % (label, got.shape, want.shape))
+            difference = np.abs(want - got)
+            worst[label] = max(worst[label], float(np.max(difference)))
+            passed[label] &= bool(np.all(difference <= ABSOLUTE + RELATIVE * np.abs(got)))
+    return [(label, worst[label], passed[label]) for label in wanted], [b.shape[1] for b in batches]
+
+
+def coverage_models(work):
+    """Keras 3 models of the layers the fixtures lack, saved as legacy .h5 with an .io.h5 of
+    inputs beside each; returns their paths."""
+    # The Lambdas must see `tf` as a module global, as in the course; a local would be saved
+    # as a closure, which Keras cannot serialise.
+    global tf
+    import keras
+    import tensorflow as tf
+    from keras import layers as L
+
+    keras.utils.set_random_seed(11)
+    folder = os.path.join(work, "coverage")
+    os.makedirs(folder, exist_ok=True)
+    specs = {
+        "cov_lambda_arithmetic": ([None], [
+            L.Lambda(lambda x: tf.expand_dims(x, axis=-1)),
+            L.LSTM(4, return_sequences=True), L.Dropout(0.3), L.GRU(3, go_backwards=True),
+            L.Dense(2, activation="tanh"), L.Lambda(lambda x: x / 7.0), L.Lambda(lambda x: x + 2.5),
+            L.Lambda(lambda x: x - 0.25), L.Lambda(lambda x: 3.0 - x), L.Lambda(lambda x: x * 100.0)]),
+        "cov_expand_axis1": ([10], [
+            L.Lambda(lambda x: tf.expand_dims(x, axis=1)), L.TimeDistributed(L.Dense(4, activation="relu")),
+            L.Flatten(), L.GaussianNoise(0.2), L.Dense(3), L.Activation("gelu"), L.Rescaling(0.5, offset=-1.0)]),
+        "cov_reshape_noise": ([None, 2], [
+            L.Reshape((-1, 1)), L.SpatialDropout1D(0.1), L.GaussianDropout(0.1), L.AlphaDropout(0.1),
+            L.Bidirectional(L.SimpleRNN(3, return_sequences=True), merge_mode="ave"), L.LSTM(2),
+            L.Activation("softsign"), L.Dense(1, activation="swish")]),
+        "cov_fixed_reshape": ([6, 2], [
+            L.Reshape((3, 4)), L.GRU(3, reset_after=False, return_sequences=True), L.Dense(2, activation="elu"),
+            L.Flatten(), L.Dense(1, activation="mish")]),
+    }
+    paths = []
+    for name, (shape, layers) in specs.items():
+        model = keras.Sequential([keras.Input(shape=shape)] + layers, name=name)
+        dims = [d or 9 for d in shape]
+        inputs = np.random.RandomState(3).uniform(-2, 2, size=[5] + dims).astype(np.float32)
+        path = os.path.join(folder, name + ".h5")
+        model.save(path)
+        with h5py.File(path[: -len(".h5")] + ".io.h5", "w") as f:
+            f["inputs"] = inputs
+        paths.append(path)
+    return paths
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recur", required=True, help="the recur binary")
+    parser.add_argument("--work", required=True, help="a folder for the exported files and windows")
+    parser.add_argument("--series", default=os.path.join(ROOT, "models", "course_series.csv"))
+    parser.add_argument("--window", type=int, default=20, help="window for models that leave it open")
+    parser.add_argument("--coverage", action="store_true", help="also check models of every other layer recur exports")
+    parser.add_argument("models", nargs="*")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+
+    import absl.logging
+    import keras
+    import tensorflow
+    import tf_keras
+    # Loading an uncompiled model logs a warning per model; errors still show.
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    tensorflow.get_logger().setLevel("ERROR")
+    kerases = {"keras3": keras, "tf_keras": tf_keras}
+    print("keras %s, tf_keras %s; pass: |recur - keras| <= %g + %g*|keras|" % (keras.__version__, tf_keras.__version__, ABSOLUTE, RELATIVE))
+
+    models = list(args.models) + (coverage_models(args.work) if args.coverage else [])
+    if not models:
+        parser.error("no models to check")
+    failures = 0
+    for model in models:
+        name = os.path.basename(os.path.dirname(os.path.abspath(model))) + "_" + os.path.basename(model)[: -len(".h5")]
+        try:
+            results, lengths = check(name, args.recur, model, args.work, args.series, args.window, kerases)
+        except Exception as error:  # one line per model, whatever went wrong
+            failures += 1
+            print("FAIL %-40s %s" % (name, str(error).splitlines()[0] if str(error) else type(error).__name__))
+            continue
+        passed = all(ok for _, _, ok in results)
+        failures += not passed
+        detail = "  ".join("%s max|d| %.2g%s" % (label, worst, "" if ok else " (over tolerance)") for label, worst, ok in results)
+        only = "" if len(results) == 2 else "  (exported for %s only)" % results[0][0]
+        steps = "T=" + ",".join(str(n) for n in lengths)
+        print("%s %-40s %-9s %s%s" % ("ok  " if passed else "FAIL", name, steps, detail, only))
+    print("%d of %d models match in every Keras they were exported for" % (len(models) - failures, len(models)))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
