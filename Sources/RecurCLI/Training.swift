@@ -96,6 +96,7 @@ struct TrainingSession: ~Copyable {
     var step = 0
 
     init(model: KerasModel, data: TrainingData, batch: Int, recipe: TrainingRecipe, shuffleBuffer: Int, seed: UInt64, initialize: Bool) throws(RecurError) {
+        if let refusal = model.trainingRefusal() { throw .data("\(model.path): \(refusal)") }
         let network = try model.makeNetwork(window: data.window, batch: batch, training: true, optimizerSlots: recipe.optimizer.slotCount)
         guard network.plan.input.count == data.window else {
             throw .data("\(model.path) takes samples of \(network.plan.input.count) values, not windows of one series of \(data.window) steps")
@@ -136,7 +137,7 @@ struct TrainingSession: ~Copyable {
             }
             if filled == 0 { break }
             rate = learningRate(step)
-            let value = network.trainStep(batch: filled, recipe: recipe, learningRate: rate, step: step)
+            let value = network.trainStep(batch: filled, recipe: recipe, learningRate: rate, step: step, random: &random)
             step += 1
             steps += 1
             // Keras averages the epoch's loss over samples (each batch weighted by its size).

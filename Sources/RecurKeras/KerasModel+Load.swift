@@ -125,6 +125,10 @@ extension KerasModel {
             if layer.useBias { one.append(("bias", layer.cell == .gruResetAfter ? [2, gates] : [gates])) }
             if layer.directions != .bidirectional { return one }
             return one.map { ("forward " + $0.0, $0.1) } + one.map { ("backward " + $0.0, $0.1) }
+        case .conv1D:
+            var shapes = [("kernel", [layer.window.size, layer.input.features, layer.units])]
+            if layer.useBias { shapes.append(("bias", [layer.units])) }
+            return shapes
         default:
             return []
         }

@@ -42,9 +42,59 @@ public enum LayerKind: UInt8, BitwiseCopyable, Sendable {
     case flatten
     /// Any other change of shape that keeps the values per sample; memory is unchanged.
     case reshape
+    /// `y = act(conv(x, W) + b)` along time: Keras's `Conv1D` (``Layer/convolution``).
+    case conv1D
+    /// Max or average over windows of time steps (`MaxPooling1D`, `AveragePooling1D`).
+    case pool1D
+    /// Max or average over all time steps (`GlobalMaxPooling1D`, `GlobalAveragePooling1D`).
+    case globalPool1D
+    /// Zeroes values at random while training and scales the rest by `1 / (1 − rate)`; the
+    /// identity at inference (`Dropout`, `SpatialDropout1D`).
+    case dropout
 
     /// Whether the layer only renames its input's memory.
     public var isView: Bool { self == .expandDims || self == .flatten || self == .reshape }
+}
+
+/// How a convolution or pooling window meets the ends of the sequence (Keras's `padding`).
+public enum Padding: UInt8, BitwiseCopyable, Sendable {
+    /// No padding: only windows that fit.
+    case valid
+    /// Zero padding split between both ends (the extra one at the end) so that
+    /// `steps_out = ⌈steps / stride⌉`.
+    case same
+    /// `dilation · (kernel − 1)` zeros before the start: output `t` sees only inputs up to `t`.
+    case causal
+}
+
+/// The window of a convolution or pooling layer.
+public struct Window: BitwiseCopyable, Sendable, Equatable {
+    public var size: Int
+    public var stride: Int
+    public var dilation: Int
+    public var padding: Padding
+
+    public init(size: Int, stride: Int = 1, dilation: Int = 1, padding: Padding = .valid) {
+        self.size = size
+        self.stride = stride
+        self.dilation = dilation
+        self.padding = padding
+    }
+
+    /// The steps out of `steps` in, and the zeros added before the first step.
+    public func output(steps: Int) -> (steps: Int, padBefore: Int) {
+        let span = dilation * (size - 1) + 1
+        switch padding {
+        case .valid:
+            return (steps >= span ? (steps - span) / stride + 1 : 0, 0)
+        case .causal:
+            return ((steps - 1) / stride + 1, dilation * (size - 1))
+        case .same:
+            let out = (steps + stride - 1) / stride
+            let total = Swift.max((out - 1) * stride + span - steps, 0)
+            return (out, total / 2)
+        }
+    }
 }
 
 /// The recurrent cell.
@@ -127,6 +177,15 @@ public struct Layer: BitwiseCopyable, Sendable {
     /// For ``LayerKind/expandDims``: where the new axis goes, counting the batch axis as 0
     /// (`-1` is the end).
     public var axis = -1
+    /// For ``LayerKind/conv1D`` and ``LayerKind/pool1D``: the window (kernel size, stride,
+    /// dilation, padding); `units` is a convolution's filter count.
+    public var window = Window(size: 1)
+    /// For pooling layers: average instead of max.
+    public var average = false
+    /// For ``LayerKind/dropout``: the fraction dropped, and whether one mask covers every time
+    /// step of a channel (`SpatialDropout1D`).
+    public var rate: Float = 0
+    public var spatial = false
 
     // Where it lives, in floats from the arena base; set by the plan.
     public var input = TensorShape(steps: 0, features: 0)
@@ -142,9 +201,11 @@ public struct Layer: BitwiseCopyable, Sendable {
     public var backwardState = RecurrentBuffers()
     /// Pre-activations of a dense layer when training, `[batch, rows, units]`.
     public var preActivation = 0
-    /// A dense layer's kernel transposed, `[units, input]`, refreshed before each backward pass
-    /// (training only).
+    /// A dense layer's kernel transposed, `[units, input]` (a convolution's, `[size][filters,
+    /// input]`), refreshed before each backward pass (training only).
     public var transposedKernel = 0
+    /// Training only: a dropout layer's mask, a max pooling layer's chosen steps.
+    public var mask = 0
     /// The gradient of the loss with respect to this layer's output (training only). A layer
     /// that only renames memory shares its input's gradient buffer.
     public var outputGradient = 0
@@ -196,6 +257,35 @@ public struct Layer: BitwiseCopyable, Sendable {
     public static func expandDims(axis: Int = -1) -> Layer {
         var layer = Layer(kind: .expandDims)
         layer.axis = axis
+        return layer
+    }
+
+    public static func conv1D(filters: Int, window: Window, activation: Activation = .linear, useBias: Bool = true) -> Layer {
+        var layer = Layer(kind: .conv1D)
+        layer.units = filters
+        layer.window = window
+        layer.activation = activation
+        layer.useBias = useBias
+        return layer
+    }
+
+    public static func pool1D(_ window: Window, average: Bool) -> Layer {
+        var layer = Layer(kind: .pool1D)
+        layer.window = window
+        layer.average = average
+        return layer
+    }
+
+    public static func globalPool1D(average: Bool) -> Layer {
+        var layer = Layer(kind: .globalPool1D)
+        layer.average = average
+        return layer
+    }
+
+    public static func dropout(rate: Float, spatial: Bool = false) -> Layer {
+        var layer = Layer(kind: .dropout)
+        layer.rate = rate
+        layer.spatial = spatial
         return layer
     }
 

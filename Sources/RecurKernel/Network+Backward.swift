@@ -53,6 +53,14 @@ extension Network {
                     inputGradient.update(from: outputGradient, count: count)
                     layer.activation.multiplyByDerivative(inputGradient, pre: input, post: output, count: count)
                 }
+            case .conv1D:
+                conv1DBackward(layer, input: input, outputGradient: outputGradient, inputGradient: inputGradient, batch: batch)
+            case .pool1D:
+                if let inputGradient { pool1DBackward(layer, outputGradient: outputGradient, inputGradient: inputGradient, batch: batch) }
+            case .globalPool1D:
+                if let inputGradient { globalPool1DBackward(layer, outputGradient: outputGradient, inputGradient: inputGradient, batch: batch) }
+            case .dropout:
+                if let inputGradient { dropoutBackward(layer, outputGradient: outputGradient, inputGradient: inputGradient, batch: batch) }
             case .expandDims, .flatten, .reshape:
                 break
             }
@@ -74,6 +82,11 @@ extension Network {
                     let state = direction == 0 ? layer.forwardState : layer.backwardState
                     transpose(arena.floats(at: state.kernel), rows: layer.input.features, columns: gateWidth, into: arena.floats(at: state.transposedKernel))
                     transpose(arena.floats(at: state.recurrentKernel), rows: layer.units, columns: gateWidth, into: arena.floats(at: state.transposedRecurrentKernel))
+                }
+            case .conv1D:
+                let tap = layer.input.features * layer.units
+                for k in 0..<layer.window.size {
+                    transpose(arena.floats(at: layer.parameters + k * tap), rows: layer.input.features, columns: layer.units, into: arena.floats(at: layer.transposedKernel + k * tap))
                 }
             default:
                 break

@@ -20,9 +20,10 @@ extension Network {
     ///   - step: updates applied before this one (Keras's `optimizer.iterations`).
     /// - Returns: the batch's loss and error sums, measured before the update.
     /// - Allocates: never.
-    public func trainStep(batch: Int, recipe: TrainingRecipe, learningRate: Float, step: Int) -> LossValue {
+    ///   - random: the source of dropout masks.
+    public func trainStep(batch: Int, recipe: TrainingRecipe, learningRate: Float, step: Int, random: inout RandomNumbers) -> LossValue {
         precondition(plan.optimizerSlotCount >= recipe.optimizer.slotCount, "the plan reserves too few optimizer slots")
-        forward(batch: batch)
+        withUnsafeMutablePointer(to: &random) { forward(batch: batch, dropout: $0) }
         let value = recipe.loss.evaluate(
             predictions: output, targets: targets, count: batch * plan.output.count, gradient: outputGradient)
         zeroGradients()

@@ -12,7 +12,19 @@ public struct WeightTensor: BitwiseCopyable, Sendable {
     public var rows: Int
     public var columns: Int
     public var initializer: Initializer
+    /// Glorot's fans: rows and columns, except for a convolution (`size·in`, `size·out`).
+    public var fanIn: Int
+    public var fanOut: Int
     public var count: Int { rows * columns }
+
+    public init(offset: Int, rows: Int, columns: Int, initializer: Initializer, receptiveField: Int = 1) {
+        self.offset = offset
+        self.rows = rows
+        self.columns = columns
+        self.initializer = initializer
+        self.fanIn = rows
+        self.fanOut = columns * receptiveField
+    }
 }
 
 extension Network {
@@ -44,7 +56,16 @@ extension Network {
                         initializer: layer.cell == .lstm ? .lstmBias : .zeros))
                 }
             }
-        case .elementwise, .activation, .expandDims, .flatten, .reshape:
+        case .conv1D:
+            // Keras's fans for a kernel [size, in, out]: size·in and size·out.
+            let kernel = WeightTensor(
+                offset: layer.parameters, rows: layer.window.size * layer.input.features, columns: layer.units,
+                initializer: .glorotUniform, receptiveField: layer.window.size)
+            body(kernel)
+            if layer.useBias {
+                body(WeightTensor(offset: kernel.offset + kernel.count, rows: 1, columns: layer.units, initializer: .zeros))
+            }
+        case .elementwise, .activation, .expandDims, .flatten, .reshape, .pool1D, .globalPool1D, .dropout:
             break
         }
     }
@@ -72,7 +93,7 @@ extension Network {
                 let units = tensor.columns / 4
                 for j in 0..<tensor.columns { w[j] = j >= units && j < 2 * units ? 1 : 0 }
             case .glorotUniform:
-                let limit = sqrt(6 / Double(tensor.rows + tensor.columns))
+                let limit = sqrt(6 / Double(tensor.fanIn + tensor.fanOut))
                 for i in 0..<tensor.count { w[i] = Float((2 * random.unit() - 1) * limit) }
             case .orthogonal:
                 orthogonal(w, rows: tensor.rows, columns: tensor.columns, random: &random, scratch: scratch)

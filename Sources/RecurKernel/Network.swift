@@ -44,10 +44,16 @@ public struct Network: ~Copyable {
     /// The output of the last ``forward(batch:)``, `[batch, output.count]`.
     public var output: UnsafeMutablePointer<Float> { arena.floats(at: plan.outputBuffer) }
 
-    /// Runs every layer on the first `batch` samples of ``input``.
+    /// Runs every layer on the first `batch` samples of ``input``, as at inference (dropout is
+    /// the identity).
     ///
     /// Allocates: never.
     public func forward(batch: Int) {
+        forward(batch: batch, dropout: nil)
+    }
+
+    /// Runs every layer; with `dropout`, dropout layers draw their masks from it (training).
+    func forward(batch: Int, dropout: UnsafeMutablePointer<RandomNumbers>?) {
         precondition(batch > 0 && batch <= plan.batchCapacity, "batch exceeds the planned capacity")
         let table = layers
         var input = plan.inputBuffer
@@ -65,6 +71,20 @@ public struct Network: ~Copyable {
             case .activation:
                 layer.activation.apply(
                     arena.floats(at: input), to: arena.floats(at: layer.outputBuffer), count: batch * layer.input.count)
+            case .conv1D:
+                conv1DForward(layer, input: arena.floats(at: input), batch: batch, training: plan.training)
+            case .pool1D:
+                pool1DForward(layer, input: arena.floats(at: input), batch: batch, training: plan.training)
+            case .globalPool1D:
+                globalPool1DForward(layer, input: arena.floats(at: input), batch: batch, training: plan.training)
+            case .dropout:
+                // Without its own memory (an inference plan) it is a view of its input.
+                guard plan.training else { break }
+                if let dropout {
+                    dropoutForward(layer, input: arena.floats(at: input), batch: batch, random: &dropout.pointee)
+                } else {
+                    arena.floats(at: layer.outputBuffer).update(from: arena.floats(at: input), count: batch * layer.input.count)
+                }
             case .expandDims, .flatten, .reshape:
                 break
             }

@@ -162,8 +162,26 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                     if direction == 0 { layer.forwardState = state } else { layer.backwardState = state }
                 }
                 layer.outputBuffer = take(batch * layer.output.count)
-            case .elementwise, .activation:
+            case .elementwise, .activation, .globalPool1D:
                 layer.outputBuffer = take(batch * layer.output.count)
+                if training && layer.kind == .globalPool1D && !layer.average { layer.mask = take(batch * layer.output.count) }
+            case .conv1D:
+                layer.outputBuffer = take(batch * layer.output.count)
+                if training {
+                    layer.preActivation = take(batch * layer.output.count)
+                    layer.transposedKernel = take(layer.window.size * layer.input.features * layer.units)
+                }
+            case .pool1D:
+                layer.outputBuffer = take(batch * layer.output.count)
+                if training && !layer.average { layer.mask = take(batch * layer.output.count) }
+            case .dropout:
+                // The identity at inference: only a training plan gives it memory of its own.
+                if training {
+                    layer.outputBuffer = take(batch * layer.output.count)
+                    layer.mask = take(batch * (layer.spatial ? layer.input.features : layer.input.count))
+                } else {
+                    layer.outputBuffer = previousOutput
+                }
             case .expandDims, .flatten, .reshape:
                 layer.outputBuffer = previousOutput
             }
@@ -229,8 +247,24 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
             }
             let width = layer.directions == .bidirectional && layer.merge == .concat ? 2 * layer.units : layer.units
             return layer.returnSequences ? .sequence(input.steps, width) : .vector(width)
-        case .elementwise, .activation:
+        case .elementwise, .activation, .dropout:
             return input
+        case .conv1D, .pool1D:
+            guard input.hasTime else {
+                throw .shape(layer: index, reason: "a 1-D convolution or pooling needs a 3-D input [batch, steps, features]")
+            }
+            let window = layer.window
+            guard window.size >= 1, window.stride >= 1, window.dilation >= 1, layer.kind == .pool1D || layer.units >= 1 else {
+                throw .size(layer: index, reason: "a window needs a size, stride and dilation of at least 1")
+            }
+            let steps = window.output(steps: input.steps).steps
+            guard steps >= 1 else { throw .shape(layer: index, reason: "the window is longer than the sequence") }
+            return .sequence(steps, layer.kind == .conv1D ? layer.units : input.features)
+        case .globalPool1D:
+            guard input.hasTime else {
+                throw .shape(layer: index, reason: "global pooling needs a 3-D input [batch, steps, features]")
+            }
+            return .vector(input.features)
         case .expandDims:
             // [batch, n] gains an axis at 1 ([batch, 1, n]) or at the end ([batch, n, 1]);
             // a 3-D tensor would become 4-D, which no layer here takes.
@@ -271,7 +305,9 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
             return layer.input.features * layer.units + (layer.useBias ? layer.units : 0)
         case .recurrent:
             return layer.directions.count * directionParameterCount(of: layer)
-        case .elementwise, .activation, .expandDims, .flatten, .reshape:
+        case .conv1D:
+            return layer.window.size * layer.input.features * layer.units + (layer.useBias ? layer.units : 0)
+        case .elementwise, .activation, .expandDims, .flatten, .reshape, .pool1D, .globalPool1D, .dropout:
             return 0
         }
     }

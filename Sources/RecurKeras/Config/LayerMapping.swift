@@ -54,10 +54,29 @@ func mapLayer(_ layer: KerasLayerConfig, _ context: MappingContext) throws(Recur
         kernel = .elementwise(.scaleAndOffset, Float(scale), offset: Float(offset))
     case "Activation":
         kernel = .activation(try options.activation("activation", default: "linear", context))
-    case "Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout":
-        // The identity at inference, which is all that runs here.
+    case "Dropout", "SpatialDropout1D":
+        let rate = try options.number("rate", default: 0)
+        guard rate >= 0, rate < 1 else { throw .data("layer '\(layer.name)' has a dropout rate of \(rate); it must be in [0, 1)") }
+        if let shape = options.take("noise_shape"), !shape.isEmptyOption {
+            throw .data("layer '\(layer.name)' sets noise_shape, an option recur does not implement")
+        }
+        options.ignore("seed")
+        kernel = .dropout(rate: Float(rate), spatial: layer.className == "SpatialDropout1D")
+    case "GaussianNoise", "GaussianDropout", "AlphaDropout":
+        // The identity at inference, which is all that runs here; training refuses them.
         options.ignore("rate", "noise_shape", "seed", "stddev")
         kernel = nil
+    case "Conv1D":
+        kernel = try convolutionLayer(&options, context)
+    case "MaxPooling1D", "MaxPool1D", "AveragePooling1D", "AvgPool1D":
+        let size = try options.integers("pool_size", default: 2)
+        let stride = try options.integers("strides", default: size)
+        try options.channelsLast()
+        kernel = .pool1D(Window(size: size, stride: stride, padding: try options.padding(allowCausal: false)), average: layer.className.hasPrefix("Av"))
+    case "GlobalMaxPooling1D", "GlobalMaxPool1D", "GlobalAveragePooling1D", "GlobalAvgPool1D":
+        try options.channelsLast()
+        try options.refuseIfSet("keepdims", because: "recur keeps [batch, features] after global pooling")
+        kernel = .globalPool1D(average: layer.className.contains("Av"))
     case "Flatten":
         options.ignore("data_format")
         kernel = Layer(kind: .flatten)
@@ -85,6 +104,23 @@ func denseLayer(_ options: inout OptionReader, _ context: MappingContext) throws
     options.ignoreTrainingOnly()
     options.ignore("kernel_initializer", "bias_initializer", "lora_alpha")
     return .dense(units: units, activation: activation, useBias: useBias)
+}
+
+func convolutionLayer(_ options: inout OptionReader, _ context: MappingContext) throws(RecurError) -> Layer {
+    let filters = try options.positiveInteger("filters")
+    let size = try options.integers("kernel_size", default: nil)
+    let stride = try options.integers("strides", default: 1)
+    let dilation = try options.integers("dilation_rate", default: 1)
+    let padding = try options.padding(allowCausal: true)
+    try options.channelsLast()
+    if let groups = options.take("groups")?.integer, groups != 1 {
+        throw .data("layer '\(options.layer.name)' uses \(groups) groups; recur implements ungrouped convolutions")
+    }
+    let activation = try options.activation("activation", default: "linear", context)
+    let useBias = try options.flag("use_bias", default: true)
+    options.ignoreTrainingOnly()
+    options.ignore("kernel_initializer", "bias_initializer", "lora_alpha")
+    return .conv1D(filters: filters, window: Window(size: size, stride: stride, dilation: dilation, padding: padding), activation: activation, useBias: useBias)
 }
 
 func recurrentLayer(_ options: inout OptionReader, _ context: MappingContext, directions: Directions) throws(RecurError) -> Layer {
@@ -247,6 +283,33 @@ struct OptionReader {
             throw .data("layer '\(layer.name)' has a '\(key)' that is not a single finite number")
         }
         return n
+    }
+
+    /// A positive whole number written as `5` or `[5]` (Keras stores 1-D sizes as lists).
+    mutating func integers(_ key: String, default value: Int?) throws(RecurError) -> Int {
+        let json = take(key)
+        if json == nil || json == .null, let value { return value }
+        let number = json?.integer ?? (json?.array?.count == 1 ? json?.array?[0].integer : nil)
+        guard let number, number >= 1, number <= 1 << 20 else {
+            throw .data("layer '\(layer.name)' has no valid '\(key)' (a whole number from 1 to 1048576)")
+        }
+        return number
+    }
+
+    mutating func padding(allowCausal: Bool) throws(RecurError) -> Padding {
+        switch take("padding")?.string ?? "valid" {
+        case "valid": return .valid
+        case "same": return .same
+        case "causal" where allowCausal: return .causal
+        case let other: throw .data("layer '\(layer.name)' has padding '\(other)', which recur does not implement")
+        }
+    }
+
+    /// Refuses `channels_first`: recur's sequences are `[batch, steps, features]`.
+    mutating func channelsLast() throws(RecurError) {
+        if let format = take("data_format")?.string, format != "channels_last" {
+            throw .data("layer '\(layer.name)' uses data_format '\(format)'; recur implements channels_last")
+        }
     }
 
     mutating func refuseIfSet(_ key: String, because reason: String) throws(RecurError) {
