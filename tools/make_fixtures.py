@@ -31,7 +31,8 @@ in the schema of ``shared/keras-fixtures/*.io.h5``:
   ``order`` and the root attr ``trainable_weight_paths`` gives ``model.trainable_weights`` order.
 
 Weights: the model is built, then EVERY weight (biases too) is overwritten with
-``RandomState(crc32(name)).uniform(-0.5, 0.5)`` in ``model.weights`` order, so the keras2 and
+``RandomState(crc32(name)).uniform(-0.5, 0.5)`` (``*_wide`` fixtures: a larger range, so the
+saturated pieces of hard_sigmoid/relu6/hard_silu are reached) in ``model.weights`` order, so the keras2 and
 keras3 copies of one fixture hold identical weights and inputs (their outputs differ only where
 the two versions compute differently, e.g. hard_sigmoid).
 """
@@ -47,6 +48,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402  (module global: the Lambda bodies refer to `tf`)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -55,6 +57,9 @@ FIXDIR = os.path.join(ROOT, "Tests", "Fixtures")
 N_INFER = 4
 N_BATCH = 6
 LR = 1e-3
+# io files: HDF5 1.8-format objects (compact groups) halve the size of these many-small-group files;
+# still readable by HDF5 1.8/1.10 (superblock v2). The Keras model files are left exactly as Keras wrote them.
+IO_LIBVER = ("v108", "v110")
 
 DENSE_ACTIVATIONS = ["linear", "tanh", "sigmoid", "relu", "hard_sigmoid", "elu", "selu", "softsign",
                      "softplus", "swish", "silu", "relu6", "exponential", "gelu", "hard_silu", "mish",
@@ -68,9 +73,9 @@ DENSE_ACTIVATIONS = ["linear", "tanh", "sigmoid", "relu", "hard_sigmoid", "elu",
 SPECS = {}
 
 
-def spec(name, desc, layers=None, model=None, inp=(None, 1), T=6, opt=False, act=None):
+def spec(name, desc, layers=None, model=None, inp=(None, 1), T=6, opt=False, act=None, wscale=0.5):
     assert name not in SPECS, name
-    SPECS[name] = dict(desc=desc, layers=layers, model=model, inp=inp, T=T, opt=opt, act=act)
+    SPECS[name] = dict(desc=desc, layers=layers, model=model, inp=inp, T=T, opt=opt, act=act, wscale=wscale)
 
 
 # Dense: every activation on 2-D input [N, 7]
@@ -78,6 +83,11 @@ for _a in DENSE_ACTIVATIONS:
     spec("dense_" + _a, "Input[7] -> Dense(5, activation=%s)" % _a,
          layers=(lambda a: lambda K, L: [L.Dense(5, activation=a)])(_a), inp=(7,), act=_a,
          opt=_a in ("tanh",))
+# "wide": weights uniform(-2, 2) so that the saturated pieces of the piecewise activations are hit
+# (with +-0.5 weights the pre-activations stay within about +-2).
+for _a in ("hard_sigmoid", "relu6", "hard_silu"):
+    spec("dense_%s_wide" % _a, "Input[7] -> Dense(5, activation=%s), weights uniform(-2, 2) (saturated regions hit)" % _a,
+         layers=(lambda a: lambda K, L: [L.Dense(5, activation=a)])(_a), inp=(7,), act=_a, wscale=2.0)
 spec("dense_nobias", "Input[7] -> Dense(5, use_bias=False)", layers=lambda K, L: [L.Dense(5, use_bias=False)], inp=(7,))
 spec("dense_3d", "Input[T=6, 3] -> Dense(4, tanh) applied per time step -> Dense(2)",
      layers=lambda K, L: [L.Dense(4, activation="tanh"), L.Dense(2)], inp=(6, 3))
@@ -109,6 +119,8 @@ spec("lstm_default", "Input[None,1] -> LSTM(4) -> Dense(1)", lambda K, L: [L.LST
 spec("lstm_relu", "Input[None,1] -> LSTM(4, activation=relu) -> Dense(1)", lambda K, L: [L.LSTM(4, activation="relu"), L.Dense(1)])
 spec("lstm_recact_hard_sigmoid", "Input[None,3] -> LSTM(5, recurrent_activation=hard_sigmoid) -> Dense(1)",
      lambda K, L: [L.LSTM(5, recurrent_activation="hard_sigmoid"), L.Dense(1)], inp=(None, 3), T=7)
+spec("lstm_recact_hard_sigmoid_wide", "Input[None,3] -> LSTM(5, recurrent_activation=hard_sigmoid) -> Dense(1), weights uniform(-1.5, 1.5)",
+     lambda K, L: [L.LSTM(5, recurrent_activation="hard_sigmoid"), L.Dense(1)], inp=(None, 3), T=7, wscale=1.5)
 spec("lstm_recact_tanh", "Input[None,1] -> LSTM(4, recurrent_activation=tanh) -> Dense(1)",
      lambda K, L: [L.LSTM(4, recurrent_activation="tanh"), L.Dense(1)])
 spec("lstm_recact_sigmoid", "Input[None,1] -> LSTM(4, recurrent_activation=sigmoid (explicit)) -> Dense(1)",
@@ -142,6 +154,8 @@ spec("gru_reset_before_seq_chain", "Input[None,1] -> GRU(5, reset_after=False, r
      lambda K, L: [L.GRU(5, reset_after=False, return_sequences=True), L.GRU(3, reset_after=False), L.Dense(1)])
 spec("gru_recact_hard_sigmoid", "Input[None,3] -> GRU(5, recurrent_activation=hard_sigmoid) -> Dense(1)",
      lambda K, L: [L.GRU(5, recurrent_activation="hard_sigmoid"), L.Dense(1)], inp=(None, 3), T=7)
+spec("gru_recact_hard_sigmoid_wide", "Input[None,3] -> GRU(5, recurrent_activation=hard_sigmoid) -> Dense(1), weights uniform(-1.5, 1.5)",
+     lambda K, L: [L.GRU(5, recurrent_activation="hard_sigmoid"), L.Dense(1)], inp=(None, 3), T=7, wscale=1.5)
 spec("gru_f3", "Input[None,3] -> GRU(5) -> Dense(2)", lambda K, L: [L.GRU(5), L.Dense(2)], inp=(None, 3))
 
 # Bidirectional
@@ -164,7 +178,7 @@ spec("bidir_gru_reset_before_concat", "Input[None,1] -> Bidirectional(GRU(4, res
 
 
 # The course shapes (Lambda layers). The lambdas must see `tf` as a module global.
-def _course_simplernn(K, L, tf):
+def _course_simplernn(K, L):
     return K.models.Sequential([
         L.Lambda(lambda x: tf.expand_dims(x, axis=-1), input_shape=[None]),
         L.SimpleRNN(5, return_sequences=True), L.SimpleRNN(4),
@@ -172,7 +186,7 @@ def _course_simplernn(K, L, tf):
         L.Lambda(lambda x: x * 100.0)])
 
 
-def _course_bilstm(K, L, tf):
+def _course_bilstm(K, L):
     return K.models.Sequential([
         L.Lambda(lambda x: tf.expand_dims(x, axis=-1), input_shape=[None]),
         L.Bidirectional(L.LSTM(4, return_sequences=True)), L.Bidirectional(L.LSTM(3)),
@@ -180,14 +194,14 @@ def _course_bilstm(K, L, tf):
         L.Lambda(lambda x: x * 100.0)])
 
 
-def _functional_lstm(K, L, tf):
+def _functional_lstm(K, L):
     x = K.Input(shape=(None, 1))
     h = L.LSTM(4)(x)
     y = L.Dense(1)(h)
     return K.Model(x, y)
 
 
-def _functional_lambda(K, L, tf):
+def _functional_lambda(K, L):
     x = K.Input(shape=(None,))
     h = L.Lambda(lambda v: tf.expand_dims(v, axis=-1))(x)
     h = L.GRU(4)(h)
@@ -211,12 +225,22 @@ def seed_of(name):
 
 
 def keras_module(version):
-    import tensorflow as tf
     if version == 3:
         import keras as K
     else:
         import tf_keras as K
     return tf, K
+
+
+def wants_train_ref(name, version):
+    """Keras 3: every fixture. Keras 2: only where its training maths could differ from Keras 3
+    (hard_sigmoid), the Lambda/functional models and the optimizer fixtures; elsewhere the keras3
+    copy (identical weights and inputs) already holds the training reference, and HDF5 group
+    overhead would otherwise double the on-disk size."""
+    if version == 3:
+        return True
+    s = SPECS[name]
+    return s["opt"] or "hard_sigmoid" in name or name.startswith(("course_", "functional_"))
 
 
 def has_activation(K, name):
@@ -252,13 +276,61 @@ def write_group(f, gname, paths, arrays):
     g.attrs["order"] = list(paths)
 
 
-def build_model(name, s, tf, K, version):
+def build_model(name, s, K, version):
     L = K.layers
     K.backend.clear_session()
     if s["model"] is not None:
-        return s["model"](K, L, tf)
+        return s["model"](K, L)
     inp = K.Input(shape=s["inp"])
     return K.models.Sequential([inp] + s["layers"](K, L))
+
+
+def training_reference(K, model, tw, w0, batch_x, batch_y, with_opt):
+    huber = K.losses.Huber(delta=1.0)
+    mse = K.losses.MeanSquaredError()
+    mae = K.losses.MeanAbsoluteError()
+    yx = tf.constant(batch_x)
+    yy = tf.constant(batch_y)
+
+    def grads(loss_fn):
+        with tf.GradientTape() as tape:
+            pred = model(yx, training=True)
+            loss = loss_fn(yy, pred)
+        return float(loss), [np.array(g) for g in tape.gradient(loss, tw)]
+
+    def restore():
+        for w, v in zip(tw, w0):
+            w.assign(v)
+
+    def steps(opt, n=2):
+        restore()
+        out = []
+        for _ in range(n):
+            _, g = grads(huber)
+            opt.apply_gradients(zip([tf.constant(x) for x in g], tw))
+            out.append([np.array(w.numpy()) for w in tw])
+        return out
+
+    r = {}
+    r["loss_huber"], r["grads_huber"] = grads(huber)
+    r["loss_mse"], r["grads_mse"] = grads(mse)
+    r["loss_mae"] = float(mae(yy, model(yx, training=True)))
+    r["sgd"] = steps(K.optimizers.SGD(learning_rate=LR, momentum=0.9))
+    for w, v in zip(tw, r["sgd"][0]):  # loss at w1
+        w.assign(v)
+    r["loss_huber_after_sgd_step"] = float(huber(yy, model(yx, training=True)))
+    r["extra"], r["opt_cfg"] = {}, {}
+    if with_opt:
+        for oname, opt in (("adam", K.optimizers.Adam(learning_rate=LR)),
+                           ("rmsprop", K.optimizers.RMSprop(learning_rate=LR))):
+            r["extra"][oname] = steps(opt)
+            cfg = opt.get_config()
+            r["opt_cfg"][oname] = json.dumps({k: (float(v) if isinstance(v, (np.floating, float)) else v)
+                                              for k, v in cfg.items()
+                                              if isinstance(v, (int, float, bool, str, type(None), np.floating))})
+    restore()
+    r["sgd_step1_check"] = max(float(np.max(np.abs(a - (w - LR * g)))) for a, w, g in zip(r["sgd"][0], w0, r["grads_huber"]))
+    return r
 
 
 def make_one(name, version, outdir):
@@ -268,9 +340,10 @@ def make_one(name, version, outdir):
     if s["act"] is not None and not has_activation(K, s["act"]):
         return {"name": name, "skipped": "activation %r not in Keras %s" % (s["act"], K.__version__)}
     K.utils.set_random_seed(seed_of(name))
-    model = build_model(name, s, tf, K, version)
+    model = build_model(name, s, K, version)
     rng = np.random.RandomState(seed_of(name))
-    new = [rng.uniform(-0.5, 0.5, size=tuple(w.shape)).astype(np.float32) for w in model.weights]
+    ws = s["wscale"]
+    new = [rng.uniform(-ws, ws, size=tuple(w.shape)).astype(np.float32) for w in model.weights]
     model.set_weights(new)
 
     inp_shape = list(s["inp"])
@@ -292,91 +365,46 @@ def make_one(name, version, outdir):
     if missing:
         raise RuntimeError("%s: weight paths not in weight_names: %s" % (name, missing))
     w0 = [np.array(w.numpy()) for w in tw]
-
-    huber = K.losses.Huber(delta=1.0)
-    mse = K.losses.MeanSquaredError()
-    mae = K.losses.MeanAbsoluteError()
-    yx = tf.constant(batch_x)
-    yy = tf.constant(batch_y)
-
-    def grads(loss_fn):
-        with tf.GradientTape() as tape:
-            pred = model(yx, training=True)
-            loss = loss_fn(yy, pred)
-        return float(loss), [np.array(g) for g in tape.gradient(loss, tw)]
-
-    def restore():
-        for w, v in zip(tw, w0):
-            w.assign(v)
-
-    l_h, g_h = grads(huber)
-    l_m, g_m = grads(mse)
-    l_a = float(mae(yy, model(yx, training=True)))
-
-    def steps(opt, n=2):
-        restore()
-        out = []
-        for _ in range(n):
-            _, g = grads(huber)
-            opt.apply_gradients(zip([tf.constant(x) for x in g], tw))
-            out.append([np.array(w.numpy()) for w in tw])
-        loss1 = None
-        return out, loss1
-
-    sgd_w, _ = steps(K.optimizers.SGD(learning_rate=LR, momentum=0.9))
-    # loss at w1
-    for w, v in zip(tw, sgd_w[0]):
-        w.assign(v)
-    l_h1 = float(huber(yy, model(yx, training=True)))
-    extra = {}
-    opt_cfg = {}
-    if s["opt"]:
-        for oname, opt in (("adam", K.optimizers.Adam(learning_rate=LR)),
-                           ("rmsprop", K.optimizers.RMSprop(learning_rate=LR))):
-            ws, _ = steps(opt)
-            extra[oname] = ws
-            cfg = opt.get_config()
-            opt_cfg[oname] = json.dumps({k: (float(v) if isinstance(v, (np.floating, float)) else v)
-                                         for k, v in cfg.items() if isinstance(v, (int, float, bool, str, type(None), np.floating))})
-    restore()
+    train = wants_train_ref(name, version)
+    if train:
+        tr = training_reference(K, model, tw, w0, batch_x, batch_y, s["opt"])
     check_after = np.max(np.abs(np.asarray(model.predict(inputs, verbose=0)) - outputs))
     assert check_after == 0, "restore failed"
 
     iopath = os.path.join(outdir, name + ".io.h5")
-    with h5py.File(iopath, "w") as f:
+    with h5py.File(iopath, "w", libver=IO_LIBVER) as f:
         f.attrs["keras_version"] = K.__version__
         f.attrs["tensorflow_version"] = tf.__version__
         f.attrs["model_file"] = name + ".h5"
         f.attrs["description"] = s["desc"]
-        f.attrs["weight_init"] = "RandomState(%d).uniform(-0.5, 0.5) for every weight in model.weights order" % seed_of(name)
-        f.attrs["huber_delta"] = 1.0
-        f.attrs["loss_reduction"] = "mean over all elements of batch_y (sum_over_batch_size)"
-        f.attrs["sgd"] = "SGD(learning_rate=1e-3, momentum=0.9, nesterov=False), zero initial momentum, Huber loss"
+        f.attrs["weight_init"] = "RandomState(%d).uniform(-%g, %g) for every weight in model.weights order" % (
+            seed_of(name), s["wscale"], s["wscale"])
         f.attrs["trainable_weight_paths"] = paths
         f.create_dataset("inputs", data=inputs)
         f.create_dataset("outputs", data=outputs.astype(np.float32))
-        f.create_dataset("batch_x", data=batch_x)
-        f.create_dataset("batch_y", data=batch_y)
-        f.create_dataset("batch_pred", data=batch_pred.astype(np.float32))
-        f.create_dataset("loss_huber", data=np.float32(l_h))
-        f.create_dataset("loss_mse", data=np.float32(l_m))
-        f.create_dataset("loss_mae", data=np.float32(l_a))
-        f.create_dataset("loss_huber_after_sgd_step", data=np.float32(l_h1))
-        write_group(f, "grads_huber", paths, g_h)
-        write_group(f, "grads_mse", paths, g_m)
-        write_group(f, "after_sgd_step", paths, sgd_w[0])
-        write_group(f, "after_sgd_step2", paths, sgd_w[1])
-        for oname, ws in extra.items():
-            write_group(f, "after_%s_step" % oname, paths, ws[0])
-            write_group(f, "after_%s_step2" % oname, paths, ws[1])
-            f["after_%s_step2" % oname].attrs["optimizer_config"] = opt_cfg[oname]
-            f["after_%s_step" % oname].attrs["optimizer_config"] = opt_cfg[oname]
-    sgd_check = max(float(np.max(np.abs(a - (w - LR * g)))) for a, w, g in zip(sgd_w[0], w0, g_h))
+        if train:
+            f.attrs["huber_delta"] = 1.0
+            f.attrs["loss_reduction"] = "mean over all elements of batch_y (sum_over_batch_size)"
+            f.attrs["sgd"] = "SGD(learning_rate=1e-3, momentum=0.9, nesterov=False), zero initial momentum, Huber loss"
+            f.create_dataset("batch_x", data=batch_x)
+            f.create_dataset("batch_y", data=batch_y)
+            f.create_dataset("batch_pred", data=batch_pred.astype(np.float32))
+            for k in ("loss_huber", "loss_mse", "loss_mae", "loss_huber_after_sgd_step"):
+                f.create_dataset(k, data=np.float32(tr[k]))
+            write_group(f, "grads_huber", paths, tr["grads_huber"])
+            write_group(f, "grads_mse", paths, tr["grads_mse"])
+            write_group(f, "after_sgd_step", paths, tr["sgd"][0])
+            write_group(f, "after_sgd_step2", paths, tr["sgd"][1])
+            for oname, ws in tr["extra"].items():
+                for k, wk in (("after_%s_step" % oname, ws[0]), ("after_%s_step2" % oname, ws[1])):
+                    write_group(f, k, paths, wk)
+                    f[k].attrs["optimizer_config"] = tr["opt_cfg"][oname]
     return {"name": name, "desc": s["desc"], "input_shape": [N_INFER] + inp_shape,
             "output_shape": list(outputs.shape), "predict_vs_call": float(np.max(np.abs(call_out - outputs))),
-            "sgd_step1_check": sgd_check, "optimizers": sorted(extra),
+            "sgd_step1_check": tr["sgd_step1_check"] if train else None,
+            "optimizers": sorted(tr["extra"]) if train else [], "train_ref": train,
             "bytes": os.path.getsize(mpath) + os.path.getsize(iopath),
-            "loss_huber": l_h}
+            "loss_huber": tr["loss_huber"] if train else None}
 
 
 def run_version(version, only):
@@ -391,7 +419,7 @@ def run_version(version, only):
         if "skipped" in r:
             print("keras%d %-40s SKIPPED: %s" % (version, name, r["skipped"]), flush=True)
         else:
-            print("keras%d %-40s out %-12s bytes %6d predict-vs-call %.2g sgd-check %.2g" % (
+            print("keras%d %-40s out %-12s bytes %6d predict-vs-call %.2g sgd-check %s" % (
                 version, name, r["output_shape"], r["bytes"], r["predict_vs_call"], r["sgd_step1_check"]), flush=True)
     summary_path = os.path.join(outdir, "summary.json")
     old = {}

@@ -10,10 +10,11 @@ central finite differences of the float64 forward pass.
 
 How to run (from the repository root)::
 
-    .venv-keras/bin/python tools/numpy_reference.py                    # every Tests/Fixtures/**/*.io.h5
+    .venv-keras/bin/python tools/numpy_reference.py                    # Tests/Fixtures/{keras3,keras2,keras-legacy}
     .venv-keras/bin/python tools/numpy_reference.py --train            # + loss/grad/SGD checks
     .venv-keras/bin/python tools/numpy_reference.py Tests/Fixtures/keras3/lstm_default.h5 /work/shared/keras-fixtures
     .venv-keras/bin/python tools/numpy_reference.py --json out.json    # machine-readable results
+    .venv-keras/bin/python tools/numpy_reference.py --forecast models  # models/NAME.h5 vs NAME.forecast.csv
 
 Exit code 0 when every model matches within ``--rtol`` (default 1e-5, measured as
 max|numpy - keras| / max(|keras|)), 1 otherwise.
@@ -349,6 +350,8 @@ def find_io(model_path):
 def collect(args_paths):
     paths = []
     for p in args_paths:
+        if not os.path.exists(p) and not p.endswith(".h5"):
+            continue
         if os.path.isdir(p):
             paths += sorted(glob.glob(os.path.join(p, "**", "*.io.h5"), recursive=True))
         elif p.endswith(".io.h5"):
@@ -358,14 +361,42 @@ def collect(args_paths):
     return paths
 
 
+def check_forecasts(folder, rtol):
+    """Recompute every models/NAME.forecast.csv from NAME.h5 and course_series.csv (float32 input)."""
+    series = np.loadtxt(os.path.join(folder, "course_series.csv"), delimiter=",", skiprows=1)[:, 1]
+    series = series.astype(np.float32).astype(np.float64)
+    win = 20
+    windows = np.stack([series[t:t + win] for t in range(len(series) - win)])
+    bad = 0
+    for fc_path in sorted(glob.glob(os.path.join(folder, "*.forecast.csv"))):
+        name = os.path.basename(fc_path)[:-len(".forecast.csv")]
+        fc = np.loadtxt(fc_path, skiprows=1)
+        m = Model(os.path.join(folder, name + ".h5"))
+        ref = m.forward(windows)[:, 0]
+        d = np.abs(ref - fc)
+        rel = float(d.max() / np.abs(fc).max())
+        valid = series[1000:]
+        mae_np = float(np.mean(np.abs(ref[980:] - valid)))
+        mae_k = float(np.mean(np.abs(fc[980:] - valid)))
+        ok = rel <= rtol
+        bad += not ok
+        print("%s forecast %-14s max_abs %.3g rel %.3g  MAE numpy %.6f vs Keras %.6f" % (
+            "ok  " if ok else "FAIL", name, d.max(), rel, mae_np, mae_k))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("paths", nargs="*", default=[os.path.join(ROOT, "Tests", "Fixtures")])
+    ap.add_argument("--forecast", default=None, help="folder with NAME.h5 + NAME.forecast.csv + course_series.csv")
+    ap.add_argument("paths", nargs="*", default=[os.path.join(ROOT, "Tests", "Fixtures", d)
+                                                 for d in ("keras3", "keras2", "keras-legacy")])
     ap.add_argument("--rtol", type=float, default=1e-5)
     ap.add_argument("--train", action="store_true", help="also check losses, SGD step and gradients (finite differences)")
     ap.add_argument("--json", default=None)
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
+    if args.forecast:
+        return 1 if check_forecasts(args.forecast, args.rtol) else 0
     results = []
     bad = 0
     for io_path in collect(args.paths):
