@@ -1,7 +1,10 @@
 #include "CAllocCounter.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -14,7 +17,14 @@ extern void __libc_free(void *);
 static __thread int counting __attribute__((tls_model("initial-exec")));
 static __thread int64_t count __attribute__((tls_model("initial-exec")));
 
-#define COUNT() do { if (__builtin_expect(counting, 0)) count++; } while (0)
+/* The process-wide mode: every thread's allocations from load to exit. */
+static int counting_process;
+static atomic_llong process_count;
+
+#define COUNT() do { \
+        if (__builtin_expect(counting, 0)) count++; \
+        if (__builtin_expect(counting_process, 0)) atomic_fetch_add_explicit(&process_count, 1, memory_order_relaxed); \
+    } while (0)
 
 void *malloc(size_t n) { COUNT(); return __libc_malloc(n); }
 void *calloc(size_t n, size_t m) { COUNT(); return __libc_calloc(n, m); }
@@ -32,3 +42,22 @@ int posix_memalign(void **out, size_t a, size_t n) {
 
 void recur_alloc_counter_begin(void) { count = 0; counting = 1; }
 int64_t recur_alloc_counter_end(void) { counting = 0; return count; }
+
+__attribute__((constructor)) static void start_process_count(void) {
+    const char *report = getenv("RECUR_MALLOC_REPORT");
+    counting_process = report != NULL && report[0] == '1' && report[1] == 0;
+}
+
+/* Runs when the process exits normally (exit or a return from main), after main's own work. */
+__attribute__((destructor)) static void report_process_count(void) {
+    if (!counting_process) return;
+    char text[40] = "mallocs: ";
+    char digits[24];
+    size_t length = 9, used = 0;
+    unsigned long long value = (unsigned long long)atomic_load(&process_count);
+    do { digits[used++] = (char)('0' + value % 10); value /= 10; } while (value > 0);
+    while (used > 0) text[length++] = digits[--used];
+    text[length++] = '\n';
+    ssize_t ignored = write(2, text, length);
+    (void)ignored;
+}

@@ -1,15 +1,27 @@
+#define _GNU_SOURCE /* ppoll */
+
 #include "CIOSupport.h"
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* Whether text[0..<length] spells nan, inf or infinity (any case, optionally signed), the forms
+   strtof would accept as non-finite values. */
+static int spells_non_finite(const char *text, size_t length) {
+    if (length > 0 && (text[0] == '+' || text[0] == '-')) { text++; length--; }
+    return (length == 3 && (strncasecmp(text, "nan", 3) == 0 || strncasecmp(text, "inf", 3) == 0))
+        || (length == 8 && strncasecmp(text, "infinity", 8) == 0);
+}
 
 /* Trims, checks the alphabet and copies into a terminated buffer; returns a RECUR_PARSE_ code. */
 static int prepare(const char *text, size_t length, char *out) {
@@ -23,7 +35,7 @@ static int prepare(const char *text, size_t length, char *out) {
         char c = text[i];
         if (c >= '0' && c <= '9') { digits++; continue; }
         if (c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E') continue;
-        return RECUR_PARSE_NOT_A_NUMBER;
+        return spells_non_finite(text + begin, end - begin) ? RECUR_PARSE_NAN_OR_INFINITY : RECUR_PARSE_NOT_A_NUMBER;
     }
     if (digits == 0) return RECUR_PARSE_NOT_A_NUMBER;
     memcpy(out, text + begin, end - begin);
@@ -80,16 +92,32 @@ int recur_write_all(int fd, const char *buffer, size_t length) {
     return 0;
 }
 
+static volatile int stop_signal = 0;
+
+/* Set by recur_hold_stop_signals: the signal mask with SIGINT and SIGTERM unblocked, used only
+   while waiting for input. */
+static sigset_t waiting_mask;
+static int stop_signals_held = 0;
+
 long recur_read_some(int fd, char *buffer, size_t capacity, const volatile int *stop) {
     for (;;) {
+        if (stop && stop_signals_held) {
+            /* The stop signals are blocked everywhere but here, where ppoll unblocks them
+               atomically: one that comes between the check of *stop and the wait is delivered
+               as the wait begins, and ends it, instead of waiting for the next input. */
+            if (*stop) return -EINTR;
+            struct pollfd readable = { .fd = fd, .events = POLLIN, .revents = 0 };
+            if (ppoll(&readable, 1, NULL, &waiting_mask) < 0) {
+                if (errno == EINTR) continue;
+                return -(long)errno;
+            }
+        }
         ssize_t n = read(fd, buffer, capacity);
         if (n >= 0) return (long)n;
         if (errno == EINTR && !(stop && *stop)) continue;
         return -(long)errno;
     }
 }
-
-static volatile int stop_signal = 0;
 
 static void on_stop(int signal_number) { stop_signal = signal_number; }
 
@@ -102,6 +130,23 @@ void recur_install_stop_handlers(void) {
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A parent may have started us with these blocked; they would never arrive. */
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stops, NULL);
+}
+
+void recur_hold_stop_signals(void) {
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stops, &waiting_mask);
+    sigdelset(&waiting_mask, SIGINT);
+    sigdelset(&waiting_mask, SIGTERM);
+    stop_signals_held = 1;
 }
 
 volatile int *recur_stop_flag(void) { return &stop_signal; }

@@ -59,10 +59,14 @@ enum NumberText {
 struct ParseFailure: Error {
     let status: Int32
 
-    var reason: String {
+    var reason: String { reasonText.description }
+
+    /// The reason as static text, for messages composed without allocating.
+    var reasonText: StaticString {
         switch Int(status) {
         case RECUR_PARSE_EMPTY: return "is empty"
         case RECUR_PARSE_NOT_FINITE: return "is not a finite float32"
+        case RECUR_PARSE_NAN_OR_INFINITY: return "is not a finite number"
         case RECUR_PARSE_TOO_LONG: return "is too long to be a number"
         default: return "is not a number"
         }

@@ -12,14 +12,16 @@ enum {
     RECUR_PARSE_EMPTY = 1,         /* only spaces */
     RECUR_PARSE_NOT_A_NUMBER = 2,  /* anything but an optionally signed decimal or scientific number */
     RECUR_PARSE_NOT_FINITE = 3,    /* a number whose magnitude overflows float32 */
-    RECUR_PARSE_TOO_LONG = 4       /* longer than RECUR_NUMBER_MAX_LENGTH characters */
+    RECUR_PARSE_TOO_LONG = 4,      /* longer than RECUR_NUMBER_MAX_LENGTH characters */
+    RECUR_PARSE_NAN_OR_INFINITY = 5 /* nan, inf or infinity, any case, optionally signed */
 };
 
 #define RECUR_NUMBER_MAX_LENGTH 127
 
 /* Parses text[0..<length] as a float32, correctly rounded (strtof in the C locale). Leading and
    trailing spaces, tabs and a carriage return are ignored. nan, inf and hexadecimal forms are
-   refused: a sensor line that reads "nan" is a bad sample, not a number. */
+   refused: a sensor line that reads "nan" is a bad sample, not a number (the spelled-out
+   non-finite values get a code of their own, so that a message can say what was wrong). */
 int recur_parse_float(const char *text, size_t length, float *value);
 
 /* Same, for float64 (series files are read in double and rounded once). */
@@ -36,13 +38,22 @@ int recur_format_double(char *buffer, size_t capacity, double value, int digits)
    the errno of the failure (EPIPE when the reader has gone). */
 int recur_write_all(int fd, const char *buffer, size_t length);
 
-/* read(2) retrying on EINTR unless *stop is set. Returns bytes read, 0 at end of input, or -errno. */
+/* read(2) retrying on EINTR unless *stop is set. Returns bytes read, 0 at end of input, or -errno
+   (-EINTR when *stop is set). After recur_hold_stop_signals, a stop signal that arrives at any
+   moment ends the wait for input (see there). */
 long recur_read_some(int fd, char *buffer, size_t capacity, const volatile int *stop);
 
-/* Installs handlers that set *flag (to the signal number) on SIGINT and SIGTERM without
-   SA_RESTART, so a blocking read returns EINTR; SIGPIPE is ignored so that a closed pipe
-   becomes EPIPE from write. */
+/* Installs handlers that set *recur_stop_flag() (to the signal number) on SIGINT and SIGTERM
+   without SA_RESTART, so a blocking read returns EINTR, and unblocks them if the parent had
+   blocked them; SIGPIPE is ignored so that a closed pipe becomes EPIPE from write. */
 void recur_install_stop_handlers(void);
+
+/* For a loop that stops only where it waits for input (after recur_install_stop_handlers):
+   blocks SIGINT and SIGTERM everywhere but in recur_read_some given a stop flag, where ppoll
+   unblocks them atomically while it waits. A stop can then never slip in between checking the
+   flag and blocking in read (which would wait for the next input before noticing it); it is
+   seen at the next read, whether the loop is waiting for input or busy. */
+void recur_hold_stop_signals(void);
 volatile int *recur_stop_flag(void);
 
 /* Monotonic clock in nanoseconds. */
