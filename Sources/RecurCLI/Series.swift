@@ -18,22 +18,26 @@ struct Series {
         guard let first = lines.first else { throw .data("\(path) holds no values") }
 
         let firstFields = Self.fields(first.1)
-        let headerless = firstFields.allSatisfy { if case .success = NumberText.parseDouble($0) { true } else { false } }
-        let header = headerless ? nil : firstFields.map { $0.trimmingSpaces }
+        let isNumber = { (field: Substring) in if case .success = NumberText.parseDouble(field) { true } else { false } }
+        let names = firstFields.map { $0.trimmingSpaces }
         let index: Int
         switch column {
         case nil:
             index = firstFields.count - 1
         case let name?:
-            if let position = header?.firstIndex(of: name) {
+            if let position = names.firstIndex(of: name), !isNumber(firstFields[position]) {
                 index = position
             } else if let number = Int(name), number >= 1, number <= firstFields.count {
                 index = number - 1
             } else {
-                let known = header.map { ": it has " + $0.map { "'\($0)'" }.joined(separator: ", ") } ?? " (it has no header; give a column number)"
+                let known = firstFields.allSatisfy(isNumber) ? " (it has no header; give a column number)" : ": it has " + names.map { "'\($0)'" }.joined(separator: ", ")
                 throw .usage("\(path) has no column '\(name)'\(known)")
             }
         }
+        // The first line is a header when the column's first field is not a number; other
+        // fields of a data line, such as timestamps, may well be text.
+        let headerless = isNumber(firstFields[index])
+        let header = headerless ? nil : names
         self.path = path
         self.column = header?[index] ?? String(index + 1)
 

@@ -1,0 +1,370 @@
+import CIOSupport
+import Glibc
+import RecurKernel
+
+/// The loop of `recur stream`: reads one sample per line from a file descriptor, keeps the last
+/// `window` samples, and once it has them writes the forecast for the next step, one line per
+/// sample, each with one write(2) before the next read.
+///
+/// Every buffer is allocated by `init`; after that, reading (read(2) into a fixed buffer),
+/// parsing (in place), the forward pass, formatting (`%.9g` into a fixed buffer), writing and the
+/// reports of bad lines allocate nothing, however many samples go through.
+struct StreamLoop: ~Copyable {
+    struct Configuration {
+        /// Samples per window: the network's input length.
+        var window: Int
+        /// Forecasts per output line; each after the first is made from a window that ends with
+        /// the forecasts before it.
+        var horizon = 1
+        /// The 1-based comma-separated field that holds the sample; nil: the whole line.
+        var column: Int? = nil
+        /// Stop at the first bad line instead of skipping it.
+        var strict = false
+        /// Time each forecast, from taking its line to writing it, into ``latency``.
+        var measuresLatency = false
+    }
+
+    /// Why ``run(input:output:errors:stop:)`` returned.
+    enum Ending: Equatable {
+        case endOfInput
+        /// The stop flag was raised (SIGINT or SIGTERM in the command).
+        case stopped
+        /// The reader of the output went away (EPIPE).
+        case outputClosed
+        /// A bad line, with `strict` set.
+        case badLine
+        /// read(2) failed with this errno.
+        case readFailed(Int32)
+        /// write(2) failed with this errno (not EPIPE).
+        case writeFailed(Int32)
+    }
+
+    /// The longest line taken; a longer one is reported and skipped up to its newline.
+    static let lineCapacity = 4096
+    static let readCapacity = 1 << 16
+    /// Room for one `%.9g` float (at most 15 characters) and its separator.
+    static let formattedFloatCapacity = 24
+    static let messageCapacity = 256
+    /// Characters of a bad field quoted in its report.
+    static let quotedCapacity = 40
+
+    let configuration: Configuration
+    private let network: Network
+    private let outputsPerForecast: Int
+
+    /// The last `window` samples; the oldest at `ringStart` once `filled == window`.
+    private let ring: UnsafeMutablePointer<Float>
+    private var ringStart = 0
+    private var filled = 0
+    /// The window in time order, then the forecasts fed back: `window + horizon` floats.
+    private let sequence: UnsafeMutablePointer<Float>
+
+    /// Input bytes `readStart..<readEnd` are read but not yet taken.
+    private let readBuffer: UnsafeMutablePointer<UInt8>
+    private var readStart = 0
+    private var readEnd = 0
+    /// Inside a line longer than ``lineCapacity``, already reported: drop bytes to its newline.
+    private var discardingLongLine = false
+    /// The line last taken (from 1).
+    private(set) var lineNumber = 0
+
+    private let lineOut: UnsafeMutablePointer<UInt8>
+    private let lineOutCapacity: Int
+    private let message: UnsafeMutablePointer<UInt8>
+
+    /// Lines that held a sample.
+    private(set) var samplesRead = 0
+    /// Lines reported and skipped (blank lines are neither).
+    private(set) var linesSkipped = 0
+    private(set) var forecastsWritten = 0
+    /// Nanoseconds from taking a line to writing its forecast, when `measuresLatency`.
+    private(set) var latency = LatencyHistogram()
+
+    /// Allocates every buffer the loop will use.
+    ///
+    /// - Parameter network: planned for batch 1 and `configuration.window` steps of one feature;
+    ///   with a horizon above 1 it must output one value.
+    init(network: consuming Network, configuration: Configuration) {
+        let plan = network.plan
+        precondition(configuration.window >= 1 && plan.input.count == configuration.window, "the network does not take windows of one value per step")
+        precondition(configuration.horizon >= 1, "the horizon must be at least 1")
+        precondition(configuration.horizon == 1 || plan.output.count == 1, "a horizon above 1 feeds back a single output")
+        precondition(configuration.column.map { $0 >= 1 } ?? true, "columns are numbered from 1")
+        self.configuration = configuration
+        self.outputsPerForecast = plan.output.count
+        self.network = network
+        ring = .allocate(capacity: configuration.window)
+        ring.initialize(repeating: 0, count: configuration.window)
+        sequence = .allocate(capacity: configuration.window + configuration.horizon)
+        sequence.initialize(repeating: 0, count: configuration.window + configuration.horizon)
+        readBuffer = .allocate(capacity: Self.readCapacity)
+        lineOutCapacity = configuration.horizon * outputsPerForecast * Self.formattedFloatCapacity + 1
+        lineOut = .allocate(capacity: lineOutCapacity)
+        message = .allocate(capacity: Self.messageCapacity)
+    }
+
+    deinit {
+        ring.deallocate()
+        sequence.deallocate()
+        readBuffer.deallocate()
+        lineOut.deallocate()
+        message.deallocate()
+    }
+
+    /// Fills the window from history (the last `window` values count), so that the first line
+    /// read can already give a forecast.
+    mutating func warm(with history: [Float]) {
+        for value in history.suffix(configuration.window) { push(value) }
+    }
+
+    /// Reads `input` to its end (or until `stop` points at a non-zero value, or the output is
+    /// closed) and writes one forecast line to `output` per sample once the window is full.
+    /// Bad lines are reported on `errors` as `recur: line N: …`.
+    ///
+    /// Each call reads a new input: line numbers start again at 1, the window carries over.
+    ///
+    /// Allocates: never.
+    mutating func run(input: Int32, output: Int32, errors: Int32, stop: UnsafeMutablePointer<Int32>?) -> Ending {
+        readStart = 0
+        readEnd = 0
+        discardingLongLine = false
+        lineNumber = 0
+        while true {
+            if let stop, stop.pointee != 0 { return .stopped }
+            let pending = readEnd - readStart
+            if pending > 0, let newline = memchr(readBuffer + readStart, 0x0A, pending) {
+                let end = newline.assumingMemoryBound(to: UInt8.self) - readBuffer
+                lineNumber += 1
+                let start = readStart
+                readStart = end + 1
+                if discardingLongLine {
+                    discardingLongLine = false
+                } else if end - start > Self.lineCapacity {
+                    if let ending = reportLongLine(lineNumber, errors: errors) { return ending }
+                } else if let ending = take(readBuffer + start, count: end - start, output: output, errors: errors) {
+                    return ending
+                }
+                continue
+            }
+            if discardingLongLine {
+                readStart = readEnd
+            } else if pending > Self.lineCapacity {
+                discardingLongLine = true
+                readStart = readEnd
+                if let ending = reportLongLine(lineNumber + 1, errors: errors) { return ending }
+            }
+            // Keep the unfinished line at the front and read after it.
+            if readStart > 0 {
+                memmove(readBuffer, readBuffer + readStart, readEnd - readStart)
+                readEnd -= readStart
+                readStart = 0
+            }
+            let count = recur_read_some(input, readBuffer + readEnd, Self.readCapacity - readEnd, stop)
+            if count > 0 {
+                readEnd += count
+            } else if count == 0 {
+                // A last line without a newline is still a line.
+                guard readEnd > readStart || discardingLongLine else { return .endOfInput }
+                lineNumber += 1
+                if !discardingLongLine, let ending = take(readBuffer + readStart, count: readEnd - readStart, output: output, errors: errors) {
+                    return ending
+                }
+                return .endOfInput
+            } else if Int32(-count) == EINTR {
+                return .stopped
+            } else {
+                return .readFailed(Int32(-count))
+            }
+        }
+    }
+
+    /// Takes one line (without its newline): a sample, a blank line, or a bad line.
+    private mutating func take(_ line: UnsafeMutablePointer<UInt8>, count: Int, output: Int32, errors: Int32) -> Ending? {
+        let started = configuration.measuresLatency ? recur_monotonic_nanoseconds() : 0
+        if isBlank(line, count: count) { return nil }
+        var field = line
+        var fieldLength = count
+        if let column = configuration.column {
+            var fields = 1
+            while fields < column, let comma = memchr(field, 0x2C, fieldLength) {
+                let next = comma.assumingMemoryBound(to: UInt8.self) + 1
+                fieldLength -= next - field
+                field = next
+                fields += 1
+            }
+            guard fields == column else { return reportMissingField(fieldCount: fields, errors: errors) }
+            if let comma = memchr(field, 0x2C, fieldLength) {
+                fieldLength = comma.assumingMemoryBound(to: UInt8.self) - field
+            }
+        }
+        var value: Float = 0
+        let status = recur_parse_float(UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self), fieldLength, &value)
+        guard Int(status) == RECUR_PARSE_OK else {
+            return reportBadField(field, count: fieldLength, failure: ParseFailure(status: status), errors: errors)
+        }
+        samplesRead += 1
+        push(value)
+        guard filled == configuration.window else { return nil }
+
+        let length = formatForecast()
+        let written = recur_write_all(output, UnsafeRawPointer(lineOut).assumingMemoryBound(to: CChar.self), length)
+        if written == EPIPE { return .outputClosed }
+        if written != 0 { return .writeFailed(written) }
+        forecastsWritten += 1
+        if configuration.measuresLatency { latency.record(recur_monotonic_nanoseconds() - started) }
+        return nil
+    }
+
+    private func isBlank(_ line: UnsafeMutablePointer<UInt8>, count: Int) -> Bool {
+        for index in 0..<count where !isSpace(line[index]) { return false }
+        return true
+    }
+
+    private mutating func push(_ value: Float) {
+        let window = configuration.window
+        if filled < window {
+            ring[filled] = value
+            filled += 1
+        } else {
+            ring[ringStart] = value
+            ringStart = ringStart + 1 == window ? 0 : ringStart + 1
+        }
+    }
+
+    /// Runs the network on the window (and, with a horizon, on the windows that end with its
+    /// own forecasts) and formats the line into `lineOut`; returns its length.
+    private func formatForecast() -> Int {
+        let window = configuration.window
+        let newer = window - ringStart
+        sequence.update(from: ring + ringStart, count: newer)
+        (sequence + newer).update(from: ring, count: ringStart)
+        let text = UnsafeMutableRawPointer(lineOut).assumingMemoryBound(to: CChar.self)
+        var length = 0
+        for step in 0..<configuration.horizon {
+            network.input.update(from: sequence + step, count: window)
+            network.forward(batch: 1)
+            let values = network.output
+            for index in 0..<outputsPerForecast {
+                if step > 0 || index > 0 {
+                    lineOut[length] = 0x2C
+                    length += 1
+                }
+                length += Int(recur_format_float(text + length, lineOutCapacity - length, values[index]))
+            }
+            sequence[window + step] = values[0]
+        }
+        lineOut[length] = 0x0A
+        return length + 1
+    }
+
+    // MARK: Reports of bad lines, composed in a fixed buffer
+
+    private mutating func reportBadField(_ field: UnsafeMutablePointer<UInt8>, count: Int, failure: ParseFailure, errors: Int32) -> Ending? {
+        var text = TextWriter(message, capacity: Self.messageCapacity)
+        startReport(&text, line: lineNumber)
+        if let column = configuration.column {
+            text.append("field ")
+            text.append(column)
+            text.append(" ")
+        }
+        var start = 0
+        var end = count
+        while start < end && isSpace(field[start]) { start += 1 }
+        while end > start && isSpace(field[end - 1]) { end -= 1 }
+        if end > start {
+            text.append("'")
+            text.appendPrintable(field + start, count: min(end - start, Self.quotedCapacity))
+            if end - start > Self.quotedCapacity { text.append("…") }
+            text.append("' ")
+        }
+        text.append(failure.reasonText)
+        return finishReport(&text, errors: errors)
+    }
+
+    private mutating func reportMissingField(fieldCount: Int, errors: Int32) -> Ending? {
+        var text = TextWriter(message, capacity: Self.messageCapacity)
+        startReport(&text, line: lineNumber)
+        text.append("has ")
+        text.append(fieldCount)
+        text.append(fieldCount == 1 ? " field, not the " : " fields, not the ")
+        text.append(configuration.column ?? 1)
+        text.append(" that --column asks for")
+        return finishReport(&text, errors: errors)
+    }
+
+    private mutating func reportLongLine(_ number: Int, errors: Int32) -> Ending? {
+        var text = TextWriter(message, capacity: Self.messageCapacity)
+        startReport(&text, line: number)
+        text.append("is longer than ")
+        text.append(Self.lineCapacity)
+        text.append(" bytes")
+        return finishReport(&text, errors: errors)
+    }
+
+    private func startReport(_ text: inout TextWriter, line: Int) {
+        text.append("recur: line ")
+        text.append(line)
+        text.append(": ")
+    }
+
+    /// Writes the report, counts the line as skipped, and ends the run when `strict`.
+    private mutating func finishReport(_ text: inout TextWriter, errors: Int32) -> Ending? {
+        text.endLine()
+        _ = recur_write_all(errors, UnsafeRawPointer(message).assumingMemoryBound(to: CChar.self), text.count)
+        linesSkipped += 1
+        return configuration.strict ? .badLine : nil
+    }
+
+    private func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+}
+
+/// Appends text to a fixed buffer, dropping what does not fit (the last byte is kept for a
+/// newline).
+private struct TextWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    let capacity: Int
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    mutating func append(_ text: StaticString) {
+        append(text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+
+    mutating func append(_ bytes: UnsafePointer<UInt8>, count length: Int) {
+        let taken = min(length, capacity - 1 - count)
+        (base + count).update(from: bytes, count: taken)
+        count += taken
+    }
+
+    /// A newline, in the byte kept for it.
+    mutating func endLine() {
+        base[count] = 0x0A
+        count += 1
+    }
+
+    /// Bytes outside printable ASCII become `?`, so a report is one line of plain text.
+    mutating func appendPrintable(_ bytes: UnsafePointer<UInt8>, count length: Int) {
+        for index in 0..<length where count < capacity - 1 {
+            let byte = bytes[index]
+            base[count] = byte >= 0x20 && byte < 0x7F ? byte : 0x3F
+            count += 1
+        }
+    }
+
+    mutating func append(_ value: Int) {
+        if value < 0 { append("-") }
+        var magnitude = value.magnitude
+        var scale: UInt = 1
+        while magnitude / scale >= 10 { scale *= 10 }
+        while scale > 0 && count < capacity - 1 {
+            base[count] = UInt8(truncatingIfNeeded: 0x30 + magnitude / scale)
+            magnitude %= scale
+            scale /= 10
+            count += 1
+        }
+    }
+}
