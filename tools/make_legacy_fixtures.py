@@ -60,6 +60,10 @@ import tensorflow as tf  # noqa: E402  (module global: the Lambda bodies use it)
 
 K = tf.keras
 L = K.layers
+KERAS_VERSION = getattr(K, "__version__", None)
+if KERAS_VERSION is None:  # TF 2.15: tf.keras is a lazy alias of the keras 2.15 package
+    import keras as _keras_pkg
+    KERAS_VERSION = _keras_pkg.__version__
 
 
 def seed_of(name):
@@ -145,11 +149,11 @@ def main():
         m.set_weights([rng.uniform(-0.5, 0.5, size=tuple(w.shape)).astype(np.float32) for w in m.weights])
         shape = [4, 6] if feat is None else [4, 6, feat]
         x = rng.uniform(-2, 2, size=shape).astype(np.float32)
-        y = m.predict(x)
+        y = m.predict(x, verbose=0)
         path = os.path.join(outdir, name + ".h5")
         m.save(path)
         with h5py.File(os.path.join(outdir, name + ".io.h5"), "w") as f:
-            f.attrs["keras_version"] = K.__version__
+            f.attrs["keras_version"] = KERAS_VERSION
             f.attrs["tensorflow_version"] = ver
             f.attrs["model_file"] = name + ".h5"
             f.attrs["description"] = desc
@@ -160,11 +164,11 @@ def main():
                         "string_types": "; ".join("%s: %s" % kv for kv in sorted(st.items()))})
         print(label, name, y.shape, st)
     with open(os.path.join(outdir, "summary.json"), "w") as f:
-        json.dump({"tensorflow_version": ver, "keras_version": K.__version__, "h5py": h5py.__version__,
+        json.dump({"tensorflow_version": ver, "keras_version": KERAS_VERSION, "h5py": h5py.__version__,
                    "numpy": np.__version__, "python": sys.version.split()[0], "fixtures": results}, f, indent=1)
         f.write("\n")
     note(label, "worked: TensorFlow %s (tf.keras %s), h5py %s, numpy %s, Python %s" % (
-        ver, K.__version__, h5py.__version__, np.__version__, sys.version.split()[0]))
+        ver, KERAS_VERSION, h5py.__version__, np.__version__, sys.version.split()[0]))
 
 
 if __name__ == "__main__":

@@ -101,9 +101,20 @@ def main():
     leg = sorted(glob.glob(os.path.join(FIX, "keras-legacy", "*", "summary.json")))
     if leg or legacy_status:
         L += ["## keras-legacy/", "",
-              "Saved by old TensorFlow/Keras with that version's own h5py (fixed-length string arrays, "
-              "`:0` weight names, Keras-2.x configs). Each `NAME.h5` has `NAME.io.h5` with `inputs`/`outputs` "
-              "only (same weights recipe: `RandomState(crc32(NAME)).uniform(-0.5, 0.5)`; inputs uniform(-2, 2)).", ""]
+              "Saved by older TensorFlow/Keras (`tf.keras` of that release) with that environment's own h5py. "
+              "Each `NAME.h5` has `NAME.io.h5` with `inputs`/`outputs` only (same weight recipe: "
+              "`RandomState(crc32(NAME)).uniform(-0.5, 0.5)`; inputs uniform(-2, 2), T=6). What differs from keras2/:",
+              "",
+              "* `tf2.4/` (h5py 2.10): `layer_names` and every `weight_names` are **fixed-length NULLPAD ASCII** "
+              "string arrays (STRSIZE = longest entry); empty `weight_names` (Lambda) are float64 `[]`; the scalar "
+              "`model_config`/`keras_version`/`backend` are variable-length. The Lambda bytecode is **Python 3.8** "
+              "marshal data (a 3.11 `marshal.loads` rejects it; `tools/numpy_reference.py` then scans the raw bytes "
+              "for the float constant). Inside Bidirectional the second LSTM's cell is named `lstm_cell_1`, e.g. "
+              "`bidirectional/forward_lstm/lstm_cell_1/kernel:0` (read `weight_names`, never build paths).",
+              "* `tf2.15/` (h5py 3): all strings variable-length, as in keras2/.",
+              "* Both: RNN configs carry `time_major: false` and `implementation: 2` (Keras 3 `load_model` rejects "
+              "`time_major`); the first Lambda's config carries its own `batch_input_shape` besides the InputLayer; "
+              "no `training_config` (uncompiled).", ""]
         for p in leg:
             s = load(p)
             d = os.path.basename(os.path.dirname(p))
@@ -113,6 +124,24 @@ def main():
                 L.append("    * `%s`: %s; input %s, output %s; string attrs: %s" % (
                     r["name"], r["desc"], r["input_shape"], r["output_shape"], r.get("string_types", "")))
         L.append("")
+    L += ["## Findings (checked against these files)", "",
+          "* **go_backwards + return_sequences (standalone layer)**: in Keras 3.15.1 *and* Keras 2.21 the output "
+          "sequence is in **processing order, i.e. reversed time**: `out[:, k]` is the state after consuming "
+          "`x[:, T-1-k]`, so `out[:, -1]` equals the `return_sequences=False` output "
+          "(`*_go_backwards_seq`, numpy match 1e-7, while the time-aligned reading is off by 0.4-0.96). "
+          "Only `Bidirectional` flips its backward half back to original time order.",
+          "* **hard_sigmoid**: Keras 3: `clip(x/6 + 1/2, 0, 1)` (= relu6(x+3)/6); Keras 2 (tf_keras 2.21, "
+          "tf.keras 2.15 and 2.4): `clip(0.2 x + 0.5, 0, 1)`. Same weights give outputs differing by 3.5-8.6% "
+          "(`dense_hard_sigmoid`, `lstm_recact_hard_sigmoid`, `gru_recact_hard_sigmoid` and their `_wide` "
+          "variants are the only fixtures whose keras2 and keras3 outputs differ by more than 1e-6 relative; "
+          "keras-legacy `lstm_recact_hard_sigmoid` matches the 0.2x+0.5 form to 1.3e-7 and misses the x/6 form by 3.5%). `hard_silu` (Keras 3 only) = `x * clip(x/6 + 1/2, 0, 1)`. "
+          "The `*_wide` fixtures reach both saturated pieces.",
+          "* Other activations as computed: `gelu` exact (erf) in both; `leaky_relu` slope 0.2 in both; "
+          "`selu` alpha 1.6732632423543772, scale 1.0507009873554805; `swish` = `silu` = x*sigmoid(x); "
+          "`relu6` = clip(x, 0, 6); `elu` alpha 1.",
+          "* GRU `use_bias=False` with `reset_after=True` has no bias at all (2 weights), like the other RNNs.",
+          "* Keras 2 weight names end in `:0` and have no model prefix; Keras 3 Sequential names start with "
+          "`sequential/`, Functional ones do not (`functional_*`).", ""]
     if npref:
         ok = sum(1 for r in npref if r.get("ok"))
         worst = max((r.get("rel", 0) for r in npref if "rel" in r), default=0)
