@@ -370,7 +370,7 @@ enum ArchModels {
             if let kernel { return ExportableLayer(name: name, kernel: kernel) }
             return name == "noise"
                 ? .identity(name: name, className: "GaussianNoise", options: .object([("stddev", .number(0.1))]))
-                : .identity(name: name, className: "Dropout", options: .object([("rate", .number(0.2))]))
+                : .identity(name: name, className: "GaussianDropout", options: .object([("rate", .number(0.2))]))
         }
         let table = layers.compactMap(\.1)
         let input = ExportTests.shape(inputDims, window: inputDims[0] ?? 9)

@@ -184,7 +184,7 @@ struct LegacyModelConfig {
             let dims = kernel.target.steps == 0 ? [kernel.target.features] : [kernel.target.steps, kernel.target.features]
             options = [("target_shape", .array(dims.map { .number(Double($0)) }))]
         }
-        return LayerEntry(name: name, json: layerJSON(className, layer, options), weights: weights)
+        return LayerEntry(name: name, json: layerJSON(className, layer, options, hasWeights: !weights.isEmpty), weights: weights)
     }
 
     /// Dropout and the noise layers: the identity at inference, written as they were.
@@ -198,26 +198,19 @@ struct LegacyModelConfig {
         }
         // The rate only matters when training; a layer built without one is the identity.
         let value = layer.config?[option]?.number ?? 0
-        // Without `trainable`, which Keras 3's SpatialDropout1D does not take (and a layer
-        // without weights has no use for).
-        let json = JSON.object([
-            ("class_name", .string(layer.className)),
-            ("config", .object([("name", .string(layer.name)), ("dtype", .string("float32")), (option, .number(value))])),
-        ])
-        return LayerEntry(name: layer.name, json: json, weights: [])
+        return LayerEntry(name: layer.name, json: layerJSON(layer.className, layer, [(option, .number(value))], hasWeights: false), weights: [])
     }
 
-    /// `{"class_name": C, "config": {"name", "trainable", "dtype", options…}}`.
-    static func layerJSON(_ className: String, _ layer: ExportableLayer, _ options: [(key: String, value: JSON)]) -> JSON {
-        .object([
+    /// `{"class_name": C, "config": {"name", "trainable", "dtype", options…}}`. `trainable` (a
+    /// frozen layer stays frozen) is written only for a layer with weights: Keras 3's
+    /// `SpatialDropout1D` takes no `trainable` and refuses to load with one.
+    static func layerJSON(_ className: String, _ layer: ExportableLayer, _ options: [(key: String, value: JSON)], hasWeights: Bool) -> JSON {
+        let trainable: [(key: String, value: JSON)] = hasWeights ? [("trainable", .bool(layer.config?["trainable"]?.bool ?? true))] : []
+        // Keras 3 writes a DTypePolicy object as the dtype, which tf_keras refuses; both read
+        // the plain string.
+        return .object([
             ("class_name", .string(className)),
-            ("config", .object([
-                ("name", .string(layer.name)),
-                ("trainable", .bool(layer.config?["trainable"]?.bool ?? true)),
-                // Keras 3 writes a DTypePolicy object here, which tf_keras refuses; both read
-                // the plain string.
-                ("dtype", .string("float32")),
-            ] + options)),
+            ("config", .object([("name", .string(layer.name))] + trainable + [("dtype", .string("float32"))] + options)),
         ])
     }
 
