@@ -10,6 +10,11 @@ Runs under the old TensorFlow's own interpreter (Python 3.8 syntax), e.g.::
     PYENV_VERSION=3.11.7 python3.11 -m venv .venv-tf215 && .venv-tf215/bin/pip install tensorflow-cpu==2.15.1
     TF_ENABLE_ONEDNN_OPTS=0 .venv-tf215/bin/python tools/make_legacy_fixtures.py
 
+    # standalone multi-backend Keras 2.3.1 on TensorFlow 1.15 (Python 3.7):
+    /root/.pyenv/versions/3.7.16/bin/python3.7 -m venv .venv-keras231
+    .venv-keras231/bin/pip install "pip<24" && .venv-keras231/bin/pip install tensorflow-cpu==1.15.0 keras==2.3.1 "h5py<3" "numpy<1.19" "protobuf<3.21"
+    .venv-keras231/bin/python tools/make_legacy_fixtures.py --standalone
+
     # record a version that could not be installed (goes to keras-legacy/status.json):
     python3 tools/make_legacy_fixtures.py --note tf2.3 "failed: ..."
 
@@ -46,6 +51,8 @@ def note(label, text):
         f.write("\n")
 
 
+STANDALONE = "--standalone" in sys.argv  # multi-backend Keras (import keras) on TF 1.x
+
 if len(sys.argv) >= 2 and sys.argv[1] == "--note":
     note(sys.argv[2], " ".join(sys.argv[3:]))
     sys.exit(0)
@@ -58,7 +65,10 @@ import numpy as np  # noqa: E402
 import h5py  # noqa: E402
 import tensorflow as tf  # noqa: E402  (module global: the Lambda bodies use it)
 
-K = tf.keras
+if STANDALONE:
+    import keras as K
+else:
+    K = tf.keras
 L = K.layers
 KERAS_VERSION = getattr(K, "__version__", None)
 if KERAS_VERSION is None:  # TF 2.15: tf.keras is a lazy alias of the keras 2.15 package
@@ -85,6 +95,8 @@ def course_bilstm():
 
 
 def seq(f, *layers):
+    if STANDALONE:  # Keras 2.3 Sequential does not take an Input tensor
+        return K.models.Sequential([L.InputLayer(input_shape=(None, f))] + list(layers))
     return K.models.Sequential([K.Input(shape=(None, f))] + list(layers))
 
 
@@ -138,12 +150,15 @@ def string_types(path):
 def main():
     ver = tf.__version__
     label = "tf" + ".".join(ver.split(".")[:2])
+    if STANDALONE:
+        label = "keras%s-tf%s" % (KERAS_VERSION, ".".join(ver.split(".")[:2]))
     outdir = os.path.join(LEGACY, label)
     os.makedirs(outdir, exist_ok=True)
     results = []
     for name, desc, fn, feat in MODELS:
         K.backend.clear_session()
-        tf.random.set_seed(seed_of(name))
+        if hasattr(tf.random, "set_seed"):
+            tf.random.set_seed(seed_of(name))
         m = fn()
         rng = np.random.RandomState(seed_of(name))
         m.set_weights([rng.uniform(-0.5, 0.5, size=tuple(w.shape)).astype(np.float32) for w in m.weights])
@@ -167,8 +182,8 @@ def main():
         json.dump({"tensorflow_version": ver, "keras_version": KERAS_VERSION, "h5py": h5py.__version__,
                    "numpy": np.__version__, "python": sys.version.split()[0], "fixtures": results}, f, indent=1)
         f.write("\n")
-    note(label, "worked: TensorFlow %s (tf.keras %s), h5py %s, numpy %s, Python %s" % (
-        ver, KERAS_VERSION, h5py.__version__, np.__version__, sys.version.split()[0]))
+    note(label, "worked: TensorFlow %s (%s %s), h5py %s, numpy %s, Python %s" % (
+        ver, "standalone keras" if STANDALONE else "tf.keras", KERAS_VERSION, h5py.__version__, np.__version__, sys.version.split()[0]))
 
 
 if __name__ == "__main__":

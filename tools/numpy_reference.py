@@ -361,7 +361,7 @@ def collect(args_paths):
     return paths
 
 
-def check_forecasts(folder, rtol):
+def check_forecasts(folder, rtol, results=None):
     """Recompute every models/NAME.forecast.csv from NAME.h5 and course_series.csv (float32 input)."""
     series = np.loadtxt(os.path.join(folder, "course_series.csv"), delimiter=",", skiprows=1)[:, 1]
     series = series.astype(np.float32).astype(np.float64)
@@ -380,6 +380,8 @@ def check_forecasts(folder, rtol):
         mae_k = float(np.mean(np.abs(fc[980:] - valid)))
         ok = rel <= rtol
         bad += not ok
+        if results is not None:
+            results[name] = {"max_abs": float(d.max()), "rel": rel, "mae_numpy": mae_np, "mae_keras_csv": mae_k, "ok": bool(ok)}
         print("%s forecast %-14s max_abs %.3g rel %.3g  MAE numpy %.6f vs Keras %.6f" % (
             "ok  " if ok else "FAIL", name, d.max(), rel, mae_np, mae_k))
     return bad

@@ -112,7 +112,14 @@ def main():
               "for the float constant). Inside Bidirectional the second LSTM's cell is named `lstm_cell_1`, e.g. "
               "`bidirectional/forward_lstm/lstm_cell_1/kernel:0` (read `weight_names`, never build paths).",
               "* `tf2.15/` (h5py 3): all strings variable-length, as in keras2/.",
-              "* Both: RNN configs carry `time_major: false` and `implementation: 2` (Keras 3 `load_model` rejects "
+              "* `keras2.3.1-tf1.15/` (standalone multi-backend Keras 2.3.1 on TensorFlow 1.15, h5py 2.10, "
+              "Python 3.7; a bonus, not requested): fixed-length NULLPAD `layer_names`/`weight_names`; **weight names "
+              "have no cell level and numbered layers**: `lstm_1/kernel:0`, `bidirectional_1/forward_lstm_1/kernel:0`; "
+              "root `keras_version`/`backend` are vlen ASCII (not UTF-8); no `time_major`; GRU default "
+              "`reset_after: false` (so `gru_default` there is the reset-before GRU with a 1-D bias); LSTM/GRU default "
+              "`recurrent_activation` is already `sigmoid` in 2.3.1 (hard_sigmoid defaults are Keras <= 2.2.x). "
+              "Lambda bytecode is Python 3.7.",
+              "* tf2.4 and tf2.15: RNN configs carry `time_major: false` and `implementation: 2` (Keras 3 `load_model` rejects "
               "`time_major`); the first Lambda's config carries its own `batch_input_shape` besides the InputLayer; "
               "no `training_config` (uncompiled).", ""]
         for p in leg:
