@@ -283,6 +283,10 @@ struct LayerSummary: Equatable, CustomStringConvertible {
     var offset: Float
     var target: [Int]
     var axis: Int
+    var window: Window
+    var average: Bool
+    var rate: Float
+    var spatial: Bool
 
     init(_ layer: Layer) {
         kind = layer.kind
@@ -299,6 +303,10 @@ struct LayerSummary: Equatable, CustomStringConvertible {
         offset = layer.offset
         target = [layer.target.steps, layer.target.features]
         axis = layer.axis
+        window = layer.window
+        average = layer.average
+        rate = layer.rate
+        spatial = layer.spatial
     }
 
     /// The layer as recur reads back the Keras built-in it is exported as: `expand_dims` as
@@ -361,6 +369,18 @@ enum ArchModels {
             ("bi_ave", .recurrent(.gruResetAfter, units: 3, returnSequences: true, directions: .bidirectional, merge: .average)),
             ("bi_mul", .recurrent(.gruResetAfter, units: 2, useBias: false, returnSequences: true, directions: .bidirectional, merge: .multiply)),
             ("lstm_back", .recurrent(.lstm, units: 3, activation: .elu, recurrentActivation: .tanh, directions: .backward)),
+            ("out", .dense(units: 1)),
+        ]),
+        // Convolutions with each padding, pooling, dropout.
+        model("conv_pool", [nil, 2], [
+            ("causal", .conv1D(filters: 4, window: Window(size: 3, dilation: 2, padding: .causal), activation: .relu)),
+            ("spatial_drop", .dropout(rate: 0.25, spatial: true)),
+            ("max_pool", .pool1D(Window(size: 2, stride: 2), average: false)),
+            ("same", .conv1D(filters: 3, window: Window(size: 2, stride: 2, padding: .same), useBias: false)),
+            ("avg_pool", .pool1D(Window(size: 2, stride: 1, padding: .same), average: true)),
+            ("drop", .dropout(rate: 0.5)),
+            ("valid", .conv1D(filters: 2, window: Window(size: 2), activation: .tanh)),
+            ("global", .globalPool1D(average: false)),
             ("out", .dense(units: 1)),
         ]),
     ]

@@ -183,8 +183,44 @@ struct LegacyModelConfig {
             className = "Reshape"
             let dims = kernel.target.steps == 0 ? [kernel.target.features] : [kernel.target.steps, kernel.target.features]
             options = [("target_shape", .array(dims.map { .number(Double($0)) }))]
+        case .conv1D:
+            className = "Conv1D"
+            options = [
+                ("filters", .number(Double(kernel.units))),
+                ("kernel_size", .array([.number(Double(kernel.window.size))])),
+                ("strides", .array([.number(Double(kernel.window.stride))])),
+                ("padding", .string(paddingName(kernel.window.padding))),
+                ("data_format", .string("channels_last")),
+                ("dilation_rate", .array([.number(Double(kernel.window.dilation))])),
+                ("groups", .number(1)),
+                ("activation", .string(try activationName(kernel.activation, layer: name, target: target))),
+                ("use_bias", .bool(kernel.useBias)),
+            ]
+            weights = shapes.map { ("\(name)/\($0.label):0", $0.shape) }
+        case .pool1D:
+            className = kernel.average ? "AveragePooling1D" : "MaxPooling1D"
+            options = [
+                ("pool_size", .array([.number(Double(kernel.window.size))])),
+                ("strides", .array([.number(Double(kernel.window.stride))])),
+                ("padding", .string(paddingName(kernel.window.padding))),
+                ("data_format", .string("channels_last")),
+            ]
+        case .globalPool1D:
+            className = kernel.average ? "GlobalAveragePooling1D" : "GlobalMaxPooling1D"
+            options = [("data_format", .string("channels_last")), ("keepdims", .bool(false))]
+        case .dropout:
+            className = kernel.spatial ? "SpatialDropout1D" : "Dropout"
+            options = [("rate", .number(Double(kernel.rate)))]
         }
         return LayerEntry(name: name, json: layerJSON(className, layer, options, hasWeights: !weights.isEmpty), weights: weights)
+    }
+
+    static func paddingName(_ padding: Padding) -> String {
+        switch padding {
+        case .valid: return "valid"
+        case .same: return "same"
+        case .causal: return "causal"
+        }
     }
 
     /// Dropout and the noise layers: the identity at inference, written as they were.
