@@ -27,7 +27,8 @@ For each MODEL (any file recur reads):
 ``--coverage`` first saves, with Keras 3, small models of the layers the shared fixtures do not
 have (Dropout and the noise layers, Rescaling, Activation, Reshape, Flatten,
 TimeDistributed(Dense), Lambda arithmetic ``x / c``, ``x + c``, ``x - c``, ``c - x``,
-``expand_dims`` at axis 1), and checks them too.
+``expand_dims`` at axis 1, Conv1D with every padding, pooling, global pooling), and checks them
+too.
 
 Prints one line per model and exits 1 if any model fails.
 """
@@ -152,6 +153,14 @@ def coverage_models(work):
             L.Reshape((-1, 1)), L.SpatialDropout1D(0.1), L.GaussianDropout(0.1), L.AlphaDropout(0.1),
             L.Bidirectional(L.SimpleRNN(3, return_sequences=True), merge_mode="ave"), L.LSTM(2),
             L.Activation("softsign"), L.Dense(1, activation="swish")]),
+        "cov_conv_pool": ([None], [
+            L.Lambda(lambda x: tf.expand_dims(x, axis=-1)),
+            L.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu"), L.MaxPooling1D(2),
+            L.Conv1D(3, 2, strides=2, padding="same", use_bias=False), L.AveragePooling1D(2, strides=1),
+            L.LSTM(3, return_sequences=True), L.GlobalAveragePooling1D(), L.Dense(1)]),
+        "cov_conv_valid": ([12, 2], [
+            L.Conv1D(5, 4, activation="tanh"), L.Dropout(0.5), L.MaxPooling1D(3, padding="same"),
+            L.GlobalMaxPooling1D(), L.Dense(2)]),
         "cov_fixed_reshape": ([6, 2], [
             L.Reshape((3, 4)), L.GRU(3, reset_after=False, return_sequences=True), L.Dense(2, activation="elu"),
             L.Flatten(), L.Dense(1, activation="mish")]),
