@@ -49,7 +49,8 @@ fi
 # layer option (every option the exporter writes; the script adds models of the layers no
 # fixture has). One Python process for all: importing TensorFlow takes seconds.
 roundtrip=(Tests/Fixtures/external/{m1_simplernn,m3_bilstm2,m5_gru,m8_lstm_nolambda}.h5)
-for model in models/e[0-9]_*.h5; do
+# Older TensorFlows: fixed-length strings, Python 3.8 Lambdas, Keras 2's hard_sigmoid.
+for model in models/e[0-9]_*.h5 Tests/Fixtures/keras-legacy/tf2.4/{course_bilstm,lstm_recact_hard_sigmoid}.h5; do
     if [ -f "$model" ]; then roundtrip+=("$model"); fi
 done
 for name in dense_nobias dense_3d dense_3d_nobias dense_hard_sigmoid dense_gelu dense_selu dense_swish dense_mish \

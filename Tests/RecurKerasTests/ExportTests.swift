@@ -14,18 +14,20 @@ import Testing
         return path
     }()
 
-    /// Every full-model file among the fixtures (the other team's, Keras 3's and Keras 2's) and
-    /// the course models, relative to the repository. A Keras 3 or Keras 2 fixture counts once
-    /// its reference (`NAME.io.h5`, written after the model) is there.
+    /// Every full-model file among the fixtures (the other team's, Keras 3's and Keras 2's, and
+    /// the older TensorFlows' with fixed-length strings and Python 3.8 Lambdas) and the course
+    /// models, relative to the repository. A generated fixture counts once its reference
+    /// (`NAME.io.h5`, written after the model) is there.
     static let modelFiles: [String] = {
         var found: [String] = []
-        for folder in ["Tests/Fixtures/external", "Tests/Fixtures/keras3", "Tests/Fixtures/keras2", "models"] {
+        let generated = ["Tests/Fixtures/keras3", "Tests/Fixtures/keras2", "Tests/Fixtures/keras-legacy/tf2.4", "Tests/Fixtures/keras-legacy/tf2.15"]
+        for folder in ["Tests/Fixtures/external", "models"] + generated {
             let base = Fixtures.repository + "/" + folder
             guard let enumerator = FileManager.default.enumerator(atPath: base) else { continue }
             for case let entry as String in enumerator
             where entry.hasSuffix(".h5") && !entry.hasSuffix(".io.h5") && !entry.contains("weights") {
                 let reference = base + "/" + entry.dropLast(".h5".count) + ".io.h5"
-                if folder.hasSuffix("/keras3") || folder.hasSuffix("/keras2"), !FileManager.default.fileExists(atPath: reference) { continue }
+                if generated.contains(folder), !FileManager.default.fileExists(atPath: reference) { continue }
                 found.append(folder + "/" + entry)
             }
         }
