@@ -8,6 +8,8 @@ How to run (from the repository root)::
     TF_ENABLE_ONEDNN_OPTS=0 .venv-keras/bin/python tools/make_fixtures.py --only lstm_default,gru_default
     .venv-keras/bin/python tools/make_fixtures.py --list                                # names only
     .venv-keras/bin/python tools/make_fixtures.py --manifest-only                       # MANIFEST.md
+    TF_ENABLE_ONEDNN_OPTS=0 .venv-keras/bin/python tools/make_fixtures.py --reload-check  # load_model every
+        # fixture in its own Keras, compare with outputs -> Tests/Fixtures/reload_check.json
 
 Writes ``Tests/Fixtures/keras3/NAME.h5`` / ``Tests/Fixtures/keras2/NAME.h5`` (``model.save``, legacy
 HDF5, uncompiled so there is no training_config/optimizer_weights) and ``NAME.io.h5`` beside each,
@@ -435,8 +437,38 @@ def run_version(version, only):
         f.write("\n")
 
 
+def reload_check():
+    """load_model every keras3 fixture in Keras 3 (safe_mode=False, python_utils.tf injected) and every
+    keras2 fixture in tf_keras; compare predict(inputs) with outputs."""
+    import glob
+    import h5py
+    import keras
+    import tf_keras
+    from keras.src.utils import python_utils
+    python_utils.tf = tf
+    out = {}
+    for ver, K in (("keras3", keras), ("keras2", tf_keras)):
+        worst, fails, n = 0.0, [], 0
+        for p in sorted(glob.glob(os.path.join(FIXDIR, ver, "*.io.h5"))):
+            n += 1
+            try:
+                kw = {"safe_mode": False} if K is keras else {}
+                model = K.models.load_model(p[:-6] + ".h5", compile=False, **kw)
+                with h5py.File(p, "r") as io:
+                    d = float(np.abs(model.predict(io["inputs"][()], verbose=0) - io["outputs"][()]).max())
+                worst = max(worst, d)
+            except Exception as e:  # noqa: BLE001
+                fails.append("%s: %s" % (os.path.basename(p)[:-6], str(e)[:160]))
+        out[ver] = {"keras_version": K.__version__, "fixtures": n, "worst_max_abs_diff": worst, "failures": fails}
+        print(ver, out[ver])
+    with open(os.path.join(FIXDIR, "reload_check.json"), "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--reload-check", action="store_true")
     ap.add_argument("--keras", type=int, choices=[2, 3], default=None)
     ap.add_argument("--only", default="")
     ap.add_argument("--list", action="store_true")
@@ -445,6 +477,9 @@ def main():
     if args.list:
         for n, s in SPECS.items():
             print(n, "|", s["desc"])
+        return 0
+    if args.reload_check:
+        reload_check()
         return 0
     if args.manifest_only:
         import write_manifest
