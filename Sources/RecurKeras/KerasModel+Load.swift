@@ -89,8 +89,34 @@ extension KerasModel {
             throw .usage("\(path) has no Lambda layer named '\(name)' to map")
         }
         var model = KerasModel(path: path, kerasVersion: version, backend: backend, config: config, layers: layers, weights: [])
+        if model.config.inputDims == nil {
+            model.config.inputDims = inferInputDims(reader, group: weightsGroup, layers: layers)
+        }
         model.weights = try readLegacyWeights(reader, group: weightsGroup, model: model)
         return model
+    }
+
+    /// The input shape of a model whose configuration leaves it out (standalone Keras built
+    /// lazily, on its first call), from its first layer: a Lambda expand_dims takes a window of
+    /// any length; a recurrent or convolutional layer a sequence of any length with as many
+    /// features as its kernel has rows; a Dense layer as many values as its kernel has rows.
+    static func inferInputDims(_ reader: HDF5Reader, group: H5Object, layers: [ModelLayer]) -> [Int?]? {
+        guard let first = layers.first(where: { $0.kernel.map { !$0.kind.isView || $0.kind == .expandDims } ?? false }),
+            let kernel = first.kernel
+        else { return nil }
+        if kernel.kind == .expandDims { return kernel.axis == 1 ? [nil] : [nil] }
+        // The rows of the first weight of the layer's group.
+        guard let layerGroup = try? reader.openGroup(first.name, in: group.id),
+            let names = (try? reader.stringArrayAttribute("weight_names", on: layerGroup.id)) ?? nil, let name = names.first,
+            let dataset = try? reader.openDataset(name, in: layerGroup.id),
+            let shape = try? reader.datasetInfo(dataset).shape, shape.count >= 2
+        else { return nil }
+        let rows = shape[shape.count - 2]
+        switch kernel.kind {
+        case .recurrent, .conv1D: return [nil, rows]
+        case .dense: return [rows]
+        default: return nil
+        }
     }
 
     /// The weights each layer with parameters expects, in Keras's order: `(layer name, [(weight

@@ -9,7 +9,7 @@ public struct KerasModel: Sendable {
     public internal(set) var kerasVersion: String?
     /// The backend it was saved from (`backend`), when recorded.
     public let backend: String?
-    public let config: KerasModelConfig
+    public internal(set) var config: KerasModelConfig
     /// Every layer but the input, in order.
     public let layers: [ModelLayer]
     /// All weights, layer after layer, each layer's in Keras's `weight_names` order.

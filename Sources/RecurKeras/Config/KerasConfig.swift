@@ -12,7 +12,7 @@ public struct KerasModelConfig: Sendable {
     public let name: String
     /// Per-sample input dimensions (without the batch axis); nil for a `None` dimension. Nil
     /// when the file does not declare the input shape.
-    public let inputDims: [Int?]?
+    public internal(set) var inputDims: [Int?]?
     /// Every layer but the input layer, input first.
     public let layers: [KerasLayerConfig]
     /// The layers in `model.layers` order (the order of the weights in the file).
