@@ -11,7 +11,7 @@ public struct Recur: ParsableCommand {
             not a Keras model, an unsupported layer, a line that is not a number), 66 for a missing \
             or unreadable file, 73 for an output that cannot be written, 1 for anything else.
             """,
-        subcommands: [Predict.self, Forecast.self, Inspect.self, Bench.self, Stream.self, Export.self]
+        subcommands: [Predict.self, Forecast.self, Inspect.self, Train.self, LRFind.self, Bench.self, Stream.self, Export.self]
     )
 
     public init() {}
