@@ -1,11 +1,15 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 // recur is built on the box it runs on, so by default the kernel is compiled for that CPU's
 // vector units (AVX2/AVX-512 here: twice the speed of the portable x86-64 baseline). Set
 // RECUR_PORTABLE=1 to build a binary that runs on any CPU of the architecture.
-let kernelSettings: [SwiftSetting] =
-    Context.environment["RECUR_PORTABLE"] == nil ? [.unsafeFlags(["-target-cpu", "native"])] : []
+// Where that CPU can fuse a multiply and an add (FMA), the matrix products use it.
+let portable = Context.environment["RECUR_PORTABLE"] != nil
+let hostHasFMA = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").contains(" fma ")
+let kernelSettings: [SwiftSetting] = portable
+    ? [] : [.unsafeFlags(["-target-cpu", "native"])] + (hostHasFMA ? [.define("RECUR_FMA")] : [])
 
 let package = Package(
     name: "recur",

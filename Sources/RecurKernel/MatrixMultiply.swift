@@ -20,6 +20,27 @@ func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
 }
 
+/// `s + x·b`, fused into one rounding where the build's CPU has FMA (RECUR_FMA, set by the
+/// package when it compiles for a host that has it), else a multiply and an add. Either way
+/// every element of a product is summed the same way wherever it falls in a tile.
+@inlinable @inline(__always)
+func multiplyAdd(_ s: Vector, _ x: Vector, _ b: Vector) -> Vector {
+    #if RECUR_FMA
+    return s.addingProduct(x, b)
+    #else
+    return s + x * b
+    #endif
+}
+
+@inlinable @inline(__always)
+func multiplyAdd(_ s: Float, _ x: Float, _ b: Float) -> Float {
+    #if RECUR_FMA
+    return s.addingProduct(x, b)
+    #else
+    return s + x * b
+    #endif
+}
+
 /// `C[m×n] += A[m×k] · B[k×n]`.
 ///
 /// - Parameters:
@@ -71,10 +92,10 @@ func multiplyAccumulate(
                 let b0 = load(bp), b1 = load(bp + 8), b2 = load(bp + 16)
                 let x0 = Vector(repeating: a0[ap]), x1 = Vector(repeating: a1[ap])
                 let x2 = Vector(repeating: a2[ap]), x3 = Vector(repeating: a3[ap])
-                s00 += x0 * b0; s01 += x0 * b1; s02 += x0 * b2
-                s10 += x1 * b0; s11 += x1 * b1; s12 += x1 * b2
-                s20 += x2 * b0; s21 += x2 * b1; s22 += x2 * b2
-                s30 += x3 * b0; s31 += x3 * b1; s32 += x3 * b2
+                s00 = multiplyAdd(s00, x0, b0); s01 = multiplyAdd(s01, x0, b1); s02 = multiplyAdd(s02, x0, b2)
+                s10 = multiplyAdd(s10, x1, b0); s11 = multiplyAdd(s11, x1, b1); s12 = multiplyAdd(s12, x1, b2)
+                s20 = multiplyAdd(s20, x2, b0); s21 = multiplyAdd(s21, x2, b1); s22 = multiplyAdd(s22, x2, b2)
+                s30 = multiplyAdd(s30, x3, b0); s31 = multiplyAdd(s31, x3, b1); s32 = multiplyAdd(s32, x3, b2)
                 bp += ldb
                 ap += columnStride
             }
@@ -90,8 +111,8 @@ func multiplyAccumulate(
             var ap = 0
             for _ in 0..<k {
                 let b0 = load(bp)
-                s0 += Vector(repeating: a0[ap]) * b0; s1 += Vector(repeating: a1[ap]) * b0
-                s2 += Vector(repeating: a2[ap]) * b0; s3 += Vector(repeating: a3[ap]) * b0
+                s0 = multiplyAdd(s0, Vector(repeating: a0[ap]), b0); s1 = multiplyAdd(s1, Vector(repeating: a1[ap]), b0)
+                s2 = multiplyAdd(s2, Vector(repeating: a2[ap]), b0); s3 = multiplyAdd(s3, Vector(repeating: a3[ap]), b0)
                 bp += ldb
                 ap += columnStride
             }
@@ -124,7 +145,8 @@ func multiplyAccumulateRow(
         var ap = 0
         for _ in 0..<k {
             let x = Vector(repeating: a[ap])
-            s0 += x * load(bp); s1 += x * load(bp + 8); s2 += x * load(bp + 16); s3 += x * load(bp + 24)
+            s0 = multiplyAdd(s0, x, load(bp)); s1 = multiplyAdd(s1, x, load(bp + 8))
+            s2 = multiplyAdd(s2, x, load(bp + 16)); s3 = multiplyAdd(s3, x, load(bp + 24))
             bp += ldb
             ap += columnStride
         }
@@ -136,7 +158,7 @@ func multiplyAccumulateRow(
         var bp = b + j
         var ap = 0
         for _ in 0..<k {
-            s0 += Vector(repeating: a[ap]) * load(bp)
+            s0 = multiplyAdd(s0, Vector(repeating: a[ap]), load(bp))
             bp += ldb
             ap += columnStride
         }
@@ -158,7 +180,7 @@ func multiplyAccumulateTail(
         var bp = b + j
         var ap = 0
         for _ in 0..<k {
-            s += a[ap] * bp.pointee
+            s = multiplyAdd(s, a[ap], bp.pointee)
             bp += ldb
             ap += columnStride
         }
