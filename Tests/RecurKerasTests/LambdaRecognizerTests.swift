@@ -1,6 +1,8 @@
 import Foundation
-import RecurKeras
+import RecurKernel
+import RecurTestSupport
 import Testing
+@testable import RecurKeras
 
 /// One case of Tests/Fixtures/lambda/*.json, written by tools/make_lambda_fixtures.py.
 /// (Nested in the suite's name space so that other test files in this module cannot clash with it.)
@@ -20,7 +22,7 @@ extension LambdaRecognizerTests {
             .appendingPathComponent("Fixtures/lambda")
 
         /// One file per CPython version the recogniser supports.
-        static let versionFiles = ["py38", "py39", "py310", "py311", "py312", "py313"]
+        static let versionFiles = ["py36", "py37", "py38", "py39", "py310", "py311", "py312", "py313"]
         /// Lambdas copied from the real Keras 3 model m1_simplernn.h5 (Python 3.11).
         static let kerasFiles = ["keras3_m1_simplernn"]
 
@@ -89,6 +91,66 @@ struct LambdaRecognizerTests {
         #expect(try LambdaRecognizer.recognize(base64: scale.base64) == .arithmetic(.multiply, 100.0))
     }
 
+    /// Standalone Keras 2.3.1 on TensorFlow 1.15 under Python 3.7 (Tests/Fixtures/MANIFEST.md):
+    /// `Lambda(lambda x: tf.expand_dims(x, axis=-1))` first and `Lambda(lambda x: x * 100.0)` last,
+    /// stored as `[code, null, null]`, with 3.7 code objects (no co_posonlyargcount).
+    @Test("The Keras 2.3.1 / Python 3.7 course models load with their Lambdas recognised",
+          arguments: ["course_simplernn", "course_bilstm"])
+    func legacyKerasCourseModels(name: String) throws {
+        let model = try KerasModel.load(path: Fixtures.path("keras-legacy/keras2.3.1-tf1.15/\(name).h5"))
+        let lambdas = model.layers.filter { $0.className == "Lambda" }
+        #expect(lambdas.map(\.name) == ["lambda_1", "lambda_2"])
+        let expand = try #require(lambdas.first?.kernel)
+        #expect(expand.kind == .expandDims)
+        #expect(expand.axis == -1)
+        let scale = try #require(lambdas.last?.kernel)
+        #expect(scale.kind == .elementwise)
+        #expect(scale.operation == .multiply)
+        #expect(scale.constant == 100)
+        #expect(model.layers.first?.name == "lambda_1")
+        #expect(model.layers.last?.name == "lambda_2")
+    }
+
+    /// The same two lambdas as Keras 2.3.1 wrote them (Python 3.7: CALL_FUNCTION_KW, BINARY_MULTIPLY).
+    static let python37Expand =
+        "4wEAAAAAAAAAAQAAAAQAAABTAAAAcw4AAAB0AGoBfABkAWQCjQJTACkDTun/////KQHaBGF4aXMp\nAtoCdGbaC2V4cGFuZF9kaW1zKQHaAXipAHIGAAAA+h10b29scy9tYWtlX2xlZ2FjeV9maXh0dXJl\ncy5wedoIPGxhbWJkYT5VAAAA8wAAAAA=\n"
+    static let python37Scale =
+        "4wEAAAAAAAAAAQAAAAIAAABTAAAAcwgAAAB8AGQBFABTACkCTucAAAAAAABZQKkAKQHaAXhyAgAA\nAHICAAAA+h10b29scy9tYWtlX2xlZ2FjeV9maXh0dXJlcy5wedoIPGxhbWJkYT5XAAAA8wAAAAA=\n"
+
+    @Test("Python 3.7 lambdas from Keras 2.3.1 are recognised")
+    func python37KerasLambdas() throws {
+        #expect(try LambdaRecognizer.recognize(base64: Self.python37Expand) == .expandDims(axis: -1))
+        #expect(try LambdaRecognizer.recognize(base64: Self.python37Scale) == .arithmetic(.multiply, 100.0))
+    }
+
+    /// The recogniser relies on each code-object layout reading only its own versions' blobs
+    /// (3.6–3.7 and 3.11–3.13 even have the same number of leading ints); a blob that fits none of
+    /// them is refused with what went wrong under every layout.
+    @Test("Code objects of one layout are not read by another")
+    func layoutsAreExclusive() throws {
+        for file in Fixture.versionFiles + Fixture.kerasFiles {
+            for fixture in try Fixture.load(file) {
+                let bytes = try Self.marshalled(fixture.base64)
+                let readers = CodeObject.Layout.allCases.filter { (try? MarshalReader.readCode(bytes, layout: $0)) != nil }
+                #expect(readers.count == 1, "\(file) \(fixture.name) is read as \(readers.map(\.versionRange))")
+                if let minor = Int(file.dropFirst(3)), file.hasPrefix("py3") {
+                    let table = try #require(OpcodeTable.all.first { $0.minor == minor })
+                    #expect(readers == [table.layout], "\(file) \(fixture.name)")
+                }
+            }
+        }
+        for blob in [Self.python37Expand, Self.python37Scale] {
+            let bytes = try Self.marshalled(blob)
+            #expect(CodeObject.Layout.allCases.filter { (try? MarshalReader.readCode(bytes, layout: $0)) != nil } == [.python36to37])
+        }
+        let error = #expect(throws: LambdaRecognitionError.self) {
+            try LambdaRecognizer.recognize(marshalled: [0xE3] + [UInt8](repeating: 0, count: 40))
+        }
+        #expect(error?.reason.hasPrefix("its code is not a marshalled CPython 3.6–3.13 code object (as 3.6–3.7, ") == true)
+        #expect(error?.reason.contains("; as 3.8–3.10, ") == true)
+        #expect(error?.reason.contains("; as 3.11–3.13, ") == true)
+    }
+
     @Test("Refusals name what was found")
     func refusalReasons() throws {
         let cases = Dictionary(uniqueKeysWithValues: try Fixture.load("py311").map { ($0.name, $0) })
@@ -119,7 +181,7 @@ struct LambdaRecognizerTests {
 
     @Test("Every truncation of real blobs throws")
     func truncated() throws {
-        for fixture in try Fixture.load("py38") + Fixture.load("py313") + Fixture.load("keras3_m1_simplernn") {
+        for fixture in try Fixture.load("py36") + Fixture.load("py38") + Fixture.load("py313") + Fixture.load("keras3_m1_simplernn") {
             let bytes = try Self.marshalled(fixture.base64)
             for length in 0..<bytes.count {
                 #expect(throws: LambdaRecognitionError.self, "\(fixture.file) \(fixture.name) cut to \(length)") {
@@ -146,7 +208,7 @@ struct LambdaRecognizerTests {
 
     @Test("Single-byte corruptions never trap")
     func corrupted() throws {
-        for fixture in try Fixture.load("py310") + Fixture.load("py312") {
+        for fixture in try Fixture.load("py37") + Fixture.load("py310") + Fixture.load("py312") {
             let bytes = try Self.marshalled(fixture.base64)
             for index in bytes.indices {
                 for value: UInt8 in [0x00, 0x01, 0x7F, 0x80, 0xFF, bytes[index] ^ 0x40] {

@@ -1,15 +1,21 @@
 /// One CPython minor version's instruction set: opcode numbers, names and, from 3.11, how many
 /// inline cache code units follow each instruction. The tables themselves are in OpcodeTables.swift.
 struct OpcodeTable: Sendable {
-    /// 8 for Python 3.8, …, 13 for Python 3.13.
+    /// 6 for Python 3.6, …, 13 for Python 3.13.
     let minor: Int
     let names: [UInt8: String]
     let cacheEntries: [String: Int]
 
     var versionName: String { "3.\(minor)" }
 
-    /// From 3.11 the marshalled code object has a different field order (see `CodeObject.Layout`).
-    var layout: CodeObject.Layout { minor >= 11 ? .python311to313 : .python38to310 }
+    /// The marshalled code object's field order changed in 3.8 and 3.11 (see `CodeObject.Layout`).
+    var layout: CodeObject.Layout {
+        switch minor {
+        case ..<8: .python36to37
+        case ..<11: .python38to310
+        default: .python311to313
+        }
+    }
 }
 
 /// A decoded instruction: the opcode's name and its full argument (EXTENDED_ARG prefixes folded in).

@@ -36,12 +36,12 @@ public struct LambdaRecognitionError: Error, Equatable, Sendable, CustomStringCo
 }
 
 /// Recognises the code of a Keras `Lambda` layer — base64 of `marshal.dumps(fn.__code__)` from
-/// CPython 3.8 to 3.13 — as a `LambdaOperation`, without running any Python.
+/// CPython 3.6 to 3.13 — as a `LambdaOperation`, without running any Python.
 ///
-/// The blob does not say which Python wrote it. The code object's field layout separates 3.8–3.10
-/// from 3.11–3.13; each version of that family then decodes and symbolically runs the bytecode
-/// with its own opcode table. A result is returned only when every version that reads the code
-/// consistently agrees on the same operation.
+/// The blob does not say which Python wrote it. The code object's field layout separates 3.6–3.7,
+/// 3.8–3.10 and 3.11–3.13; each version of that family then decodes and symbolically runs the
+/// bytecode with its own opcode table. A result is returned only when every version that reads
+/// the code consistently agrees on the same operation.
 ///
 /// Only the code is checked. Keras also stores the function's `defaults` and `closure` beside it
 /// (`"defaults": null, "closure": null`); callers must refuse a Lambda whose stored values are
@@ -74,7 +74,7 @@ public enum LambdaRecognizer {
             do {
                 code = try MarshalReader.readCode(marshalled, layout: layout)
             } catch {
-                marshalErrors.append((layout == .python38to310 ? "3.8–3.10" : "3.11–3.13", error.message))
+                marshalErrors.append((layout.versionRange, error.message))
                 continue
             }
             for table in OpcodeTable.all where table.layout == layout {
@@ -82,9 +82,9 @@ public enum LambdaRecognizer {
             }
         }
         guard !readings.isEmpty else {
-            // Which layout was meant is unknown, so both failures are reported.
+            // Which layout was meant is unknown, so every layout's failure is reported.
             let details = marshalErrors.map { "as \($0.layout), \($0.message)" }.joined(separator: "; ")
-            throw LambdaRecognitionError(reason: "its code is not a marshalled CPython 3.8–3.13 code object (\(details))")
+            throw LambdaRecognitionError(reason: "its code is not a marshalled CPython 3.6–3.13 code object (\(details))")
         }
         return try decide(readings)
     }
@@ -123,7 +123,7 @@ public enum LambdaRecognizer {
         }
         if let best = refused.first(where: \.complete) ?? refused.first { throw LambdaRecognitionError(reason: best.reason) }
         guard let first = invalid.first else { throw LambdaRecognitionError(reason: "its code could not be read") }
-        throw LambdaRecognitionError(reason: "its code is not valid bytecode for any of Python 3.8–3.13 (as Python \(first.version), \(first.reason))")
+        throw LambdaRecognitionError(reason: "its code is not valid bytecode for any of Python 3.6–3.13 (as Python \(first.version), \(first.reason))")
     }
 
     private static func describe(_ operation: LambdaOperation) -> String {

@@ -21,11 +21,24 @@ indirect enum MarshalValue {
 
 /// The fields of a marshalled `types.CodeType` that the recogniser uses.
 struct CodeObject {
-    /// CPython 3.11 reorganised the code object (co_localsplusnames/kinds, co_qualname,
-    /// co_exceptiontable), and marshal's field order changed with it.
+    /// The marshalled field order. CPython 3.8 added co_posonlyargcount; 3.11 reorganised the
+    /// code object (co_localsplusnames/kinds, co_qualname, co_exceptiontable, no co_nlocals).
+    /// A code object CPython wrote in one layout meets a field of the wrong type when read in
+    /// another (see `MarshalReader.code()`), so real blobs are read by exactly one layout. The
+    /// recogniser does not depend on this: it compares the readings of every layout that succeeds.
     enum Layout: CaseIterable {
+        case python36to37
         case python38to310
         case python311to313
+
+        /// The versions that write this layout, for messages.
+        var versionRange: String {
+            switch self {
+            case .python36to37: "3.6–3.7"
+            case .python38to310: "3.8–3.10"
+            case .python311to313: "3.11–3.13"
+            }
+        }
     }
 
     var layout: Layout
@@ -252,17 +265,25 @@ struct MarshalReader {
 
     private mutating func code() throws(MarshalError) -> CodeObject {
         var code = CodeObject(layout: layout)
+        // 3.6–3.7: argcount, kwonlyargcount, nlocals, stacksize, flags.
+        // 3.8–3.10: argcount, posonlyargcount, kwonlyargcount, nlocals, stacksize, flags.
+        // 3.11–3.13: argcount, posonlyargcount, kwonlyargcount, stacksize, flags.
+        // A blob of one layout read as another meets a field of the wrong type: 3.6–3.7 and
+        // 3.8–3.10 are one int apart, so co_code is read from the flags or from co_code's length
+        // (a type code that is not bytes, or a length far past the end); 3.6–3.7 and 3.11–3.13
+        // have as many ints, but after co_names one has the tuple co_freevars where the other
+        // has the bytes co_localspluskinds.
         code.argumentCount = try int32()
-        _ = try int32()  // co_posonlyargcount (already counted in co_argcount)
+        if layout != .python36to37 { _ = try int32() }  // co_posonlyargcount (already counted in co_argcount)
         code.keywordOnlyArgumentCount = try int32()
-        if layout == .python38to310 { _ = try int32() }  // co_nlocals
+        if layout != .python311to313 { _ = try int32() }  // co_nlocals
         _ = try int32()  // co_stacksize
         code.flags = try int32()
         code.bytecode = try readBytes("co_code")
         code.constants = try readTuple("co_consts")
         code.names = try readStrings("co_names")
         switch layout {
-        case .python38to310:
+        case .python36to37, .python38to310:
             code.localNames = try readStrings("co_varnames")
             code.freeVariables = try readStrings("co_freevars")
             code.cellVariables = try readStrings("co_cellvars")

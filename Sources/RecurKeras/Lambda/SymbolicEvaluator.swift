@@ -151,7 +151,7 @@ struct SymbolicEvaluator {
             if method && table.minor == 12 { try push(.null) }
             try push(attribute)
             if method && table.minor >= 13 { try push(.null) }
-        case "LOAD_METHOD":  // 3.8–3.11
+        case "LOAD_METHOD":  // 3.7–3.11
             let attribute = Expression.attribute(try pop(), try element(code.names, arg, "name"))
             try push(.null)
             try push(attribute)
@@ -159,7 +159,7 @@ struct SymbolicEvaluator {
             try push(.null)
         case "CALL_FUNCTION":
             try call(argumentCount: arg, keywords: [], pairedCallable: false)
-        case "CALL_FUNCTION_KW":  // 3.8–3.10: the keyword-name tuple is on top
+        case "CALL_FUNCTION_KW":  // 3.6–3.10: the keyword-name tuple is on top
             try call(argumentCount: arg, keywords: try keywordNames(try pop()), pairedCallable: false)
         case "CALL_METHOD":
             try call(argumentCount: arg, keywords: [], pairedCallable: true)
