@@ -57,6 +57,9 @@ struct Predict: RecurCommand {
             throw .data("\(source) line \(first.line): \(first.values.count) values do not make whole steps of \(features) features")
         }
         let window = model.fixedWindow ?? first.values.count / features
+        if let rows = model.statefulBatch, samples.count % rows != 0 {
+            throw .data("\(self.model) is stateful with a batch of \(rows): it needs the samples in whole batches of \(rows) lines, not \(samples.count)")
+        }
         let network = try model.makeNetwork(window: window, batch: min(batch, samples.count))
         let width = network.plan.input.count
         for sample in samples where sample.values.count != width {

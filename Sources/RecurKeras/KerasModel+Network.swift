@@ -6,11 +6,13 @@ extension KerasModel {
     /// - Parameters:
     ///   - window: the window length when the file leaves it open (ignored otherwise, unless it
     ///     contradicts the file).
-    ///   - batch: the largest batch that will be run.
+    ///   - batch: the largest batch that will be run. A stateful model always runs the batch it
+    ///     was built for (each row carries one sequence's state), whatever is asked.
     ///   - training: keep what a backward pass needs.
     ///   - optimizerSlots: optimizer values per parameter.
     public func makeNetwork(window: Int?, batch: Int, training: Bool = false, optimizerSlots: Int = 0) throws(RecurError) -> Network {
         let input = try inputShape(window: window)
+        let batch = statefulBatch ?? batch
         let network = try planned(input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
         guard network.plan.parameterCount == weights.count else {
             throw .data("\(path): the model needs \(network.plan.parameterCount) weights for this input but the file holds \(weights.count)")

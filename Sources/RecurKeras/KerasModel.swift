@@ -27,6 +27,12 @@ public struct KerasModel: Sendable {
     /// The input's per-sample dimensions as the file declares them (nil: any length).
     public var inputDims: [Int?] { config.inputDims ?? [] }
 
+    /// Whether any layer carries its state from one call to the next (Keras's `stateful`).
+    public var isStateful: Bool { kernelLayers.contains { $0.stateful } }
+
+    /// The batch size a stateful model was built for (Keras fixes it in the input shape).
+    public var statefulBatch: Int? { isStateful ? (config.batchSize ?? 1) : nil }
+
     /// The window length fixed by the file's input shape, if it fixes one.
     public var fixedWindow: Int? {
         inputDims.first ?? nil

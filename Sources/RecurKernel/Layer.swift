@@ -169,6 +169,12 @@ public struct Layer: BitwiseCopyable, Sendable {
     public var units: Int = 0
     public var useBias: Bool = true
     public var returnSequences: Bool = false
+    /// Keras's `stateful=True`: each sample's final state becomes its initial state in the next
+    /// call, until ``Network/resetStates()``.
+    public var stateful = false
+    /// Set by a stateful layer's forward pass: its caches hold the state the next call starts
+    /// from.
+    public var stateIsCarried = false
     public var operation: ElementwiseOperation = .multiply
     public var constant: Float = 1
     public var offset: Float = 0

@@ -63,7 +63,7 @@ public struct Network: ~Copyable {
             case .dense:
                 denseForward(layer, input: arena.floats(at: input), batch: batch, training: plan.training)
             case .recurrent:
-                recurrentForward(layer, input: arena.floats(at: input), batch: batch)
+                recurrentForward(layer, index: index, input: arena.floats(at: input), batch: batch)
             case .elementwise:
                 elementwiseForward(
                     layer, output: arena.floats(at: layer.outputBuffer), input: arena.floats(at: input),
@@ -95,7 +95,10 @@ public struct Network: ~Copyable {
     /// Clears the recurrent state carried between calls (the initial state of every recurrent
     /// layer), as Keras's `reset_states()`.
     public func resetStates() {
-        for layer in layers where layer.kind == .recurrent {
+        let table = layers
+        for index in table.indices where table[index].kind == .recurrent {
+            table[index].stateIsCarried = false
+            let layer = table[index]
             let batch = plan.batchCapacity
             for direction in 0..<layer.directions.count {
                 let state = direction == 0 ? layer.forwardState : layer.backwardState

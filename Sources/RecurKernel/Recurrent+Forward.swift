@@ -5,22 +5,40 @@ extension Network {
     /// product), then walks the steps adding `h U`. A `Bidirectional` layer's backward direction
     /// reads the sequence from its end; its sequence output is written back in input time order
     /// before the two are merged, as Keras does.
-    func recurrentForward(_ layer: Layer, input: UnsafeMutablePointer<Float>, batch: Int) {
+    func recurrentForward(_ layer: Layer, index: Int, input: UnsafeMutablePointer<Float>, batch: Int) {
         let bidirectional = layer.directions == .bidirectional
         for direction in 0..<layer.directions.count {
             let state = direction == 0 ? layer.forwardState : layer.backwardState
+            if layer.stateful && layer.stateIsCarried { carryState(layer, state, batch: batch) }
             let output = arena.floats(at: bidirectional ? state.output : layer.outputBuffer)
             recurrentDirectionForward(
                 layer, state, input: input, batch: batch,
                 reversed: layer.directions == .backward || direction == 1,
                 timeOrderedOutput: bidirectional, output: output)
         }
+        if layer.stateful { layers[index].stateIsCarried = true }
         if bidirectional {
             let rows = batch * layer.output.rows
             mergeForward(
                 layer.merge, forward: arena.floats(at: layer.forwardState.output),
                 backward: arena.floats(at: layer.backwardState.output),
                 output: arena.floats(at: layer.outputBuffer), rows: rows, units: layer.units)
+        }
+    }
+
+    /// Makes the final state of the previous call (the last reading step of the caches) this
+    /// call's initial state. Done at the start of a call rather than the end of the last, so
+    /// that a backward pass in between still sees the initial state it ran from.
+    func carryState(_ layer: Layer, _ state: RecurrentBuffers, batch: Int) {
+        let units = layer.units
+        let cachedSteps = plan.training ? layer.input.steps : 1
+        let last = (cachedSteps - 1) * units
+        for b in 0..<batch {
+            let row = b * cachedSteps * units + last
+            (arena.floats(at: state.initialHidden) + b * units).update(from: arena.floats(at: state.hidden) + row, count: units)
+            if layer.cell == .lstm {
+                (arena.floats(at: state.initialCell) + b * units).update(from: arena.floats(at: state.cellState) + row, count: units)
+            }
         }
     }
 

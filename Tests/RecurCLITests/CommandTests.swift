@@ -127,3 +127,22 @@ import Testing
         #expect(result.stderr == "recur: \(folder)/s.csv line 4: 'oops' is not a number\n")
     }
 }
+
+@Suite struct StatefulPredictTests {
+    /// A stateful model run by `predict` carries its state from one line to the next, as
+    /// Keras's `predict` does across calls: one line per step gives Keras's step outputs.
+    @Test func linesContinueTheState() throws {
+        let io = Fixtures.path("stateful/keras3/stateful_lstm.io.h5")
+        let sequence = try readDataset(io, "sequence"), want = try readDataset(io, "step_outputs")
+        let input = sequence.values.map { String(format: "%.9g", $0) }.joined(separator: "\n") + "\n"
+        let result = try recur(["predict", Fixtures.path("stateful/keras3/stateful_lstm.h5"), "--input", "-"], input: input)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(worstError(parseRows(result.stdout).flatMap { $0 }, want.values) <= 1)
+    }
+
+    @Test func partialBatchIsRefused() throws {
+        let result = try recur(["predict", Fixtures.path("stateful/keras3/stateful_lstm_batch2.h5"), "--input", "-"], input: "1,2\n3,4\n5,6\n")
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("whole batches of 2"))
+    }
+}

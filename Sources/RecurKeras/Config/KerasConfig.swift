@@ -13,6 +13,8 @@ public struct KerasModelConfig: Sendable {
     /// Per-sample input dimensions (without the batch axis); nil for a `None` dimension. Nil
     /// when the file does not declare the input shape.
     public internal(set) var inputDims: [Int?]?
+    /// The batch size the input declares, when it fixes one (stateful models do).
+    public internal(set) var batchSize: Int?
     /// Every layer but the input layer, input first.
     public let layers: [KerasLayerConfig]
     /// The layers in `model.layers` order (the order of the weights in the file).
@@ -23,6 +25,7 @@ public struct KerasModelConfig: Sendable {
         self.modelClass = "Sequential"
         self.name = name
         self.inputDims = inputDims
+        self.batchSize = nil
         self.layers = []
         self.weightOrder = layerNames
     }
@@ -36,9 +39,9 @@ public struct KerasModelConfig: Sendable {
         name = config["name"]?.string ?? className.lowercased()
         switch className {
         case "Sequential":
-            (inputDims, layers) = try Self.sequential(config)
+            (inputDims, batchSize, layers) = try Self.sequential(config)
         case "Functional", "Model":
-            (inputDims, layers) = try Self.functionalChain(config)
+            (inputDims, batchSize, layers) = try Self.functionalChain(config)
         default:
             throw .data("its model is a '\(className)', and recur reads Sequential and Functional models")
         }
@@ -62,40 +65,52 @@ public struct KerasModelConfig: Sendable {
         return list.dropFirst().map { $0.integer }
     }
 
-    static func sequential(_ config: JSON) throws(RecurError) -> ([Int?]?, [KerasLayerConfig]) {
+    /// The batch dimension of such a list, when it is fixed.
+    static func batchDim(_ json: JSON?) -> Int? {
+        json?.array?.first?.integer
+    }
+
+    static func sequential(_ config: JSON) throws(RecurError) -> ([Int?]?, Int?, [KerasLayerConfig]) {
         guard let list = config["layers"]?.array else {
             throw .data("its Sequential configuration has no layer list")
         }
         var inputDims: [Int?]? = nil
+        var batch: Int? = nil
         var layers: [KerasLayerConfig] = []
         for entry in list {
             let layer = try layerConfig(entry)
             if layer.className == "InputLayer" {
-                inputDims = sampleDims(layer.config["batch_shape"] ?? layer.config["batch_input_shape"])
+                let shape = layer.config["batch_shape"] ?? layer.config["batch_input_shape"]
+                inputDims = sampleDims(shape)
+                batch = batchDim(shape)
                 continue
             }
             // Keras 2 records the input shape on the first layer when the model was built
             // with `input_shape=`.
             if inputDims == nil, layers.isEmpty {
-                inputDims = sampleDims(layer.config["batch_input_shape"] ?? layer.config["batch_shape"])
+                let shape = layer.config["batch_input_shape"] ?? layer.config["batch_shape"]
+                inputDims = sampleDims(shape)
+                batch = batchDim(shape)
             }
             layers.append(layer)
         }
         if inputDims == nil {
             inputDims = sampleDims(config["build_input_shape"])
+            batch = batchDim(config["build_input_shape"])
         }
-        return (inputDims, layers)
+        return (inputDims, batch, layers)
     }
 
     /// The layers of a Functional model, which recur accepts when they form one chain from
     /// the input to the output.
-    static func functionalChain(_ config: JSON) throws(RecurError) -> ([Int?]?, [KerasLayerConfig]) {
+    static func functionalChain(_ config: JSON) throws(RecurError) -> ([Int?]?, Int?, [KerasLayerConfig]) {
         guard let list = config["layers"]?.array else {
             throw .data("its Functional configuration has no layer list")
         }
         var byName: [String: (layer: KerasLayerConfig, inbound: [String])] = [:]
         var inputName: String?
         var inputDims: [Int?]?
+        var batch: Int?
         for entry in list {
             let layer = try layerConfig(entry)
             let name = entry["name"]?.string ?? layer.name
@@ -104,6 +119,7 @@ public struct KerasModelConfig: Sendable {
                 guard inputName == nil else { throw .data("its model has more than one input; recur runs single-input chains") }
                 inputName = name
                 inputDims = sampleDims(layer.config["batch_shape"] ?? layer.config["batch_input_shape"])
+                batch = batchDim(layer.config["batch_shape"] ?? layer.config["batch_input_shape"])
             }
             byName[name] = (layer, inbound)
         }
@@ -131,7 +147,7 @@ public struct KerasModelConfig: Sendable {
         guard chain.count == byName.count - 1 else {
             throw .data("its model has layers off the chain from input to output; recur runs single-chain models")
         }
-        return (inputDims, chain.reversed())
+        return (inputDims, batch, chain.reversed())
     }
 
     /// The names of the layers feeding a layer, from Keras 3's `{"args": [keras tensors]}` or

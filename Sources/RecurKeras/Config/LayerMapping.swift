@@ -139,7 +139,7 @@ func recurrentLayer(_ options: inout OptionReader, _ context: MappingContext, di
     let returnSequences = try options.flag("return_sequences", default: false)
     let goBackwards = try options.flag("go_backwards", default: false)
     try options.refuseIfSet("return_state", because: "a layer that returns its states is not a chain")
-    try options.refuseIfSet("stateful", because: "stateful layers are not supported yet")
+    let stateful = try options.flag("stateful", default: false)
     try options.refuseIfSet("time_major", because: "time-major layout is not supported")
     // Dropout masks only apply when training; `unroll`, `implementation` and cuDNN selection
     // change how Keras computes, not what.
@@ -155,9 +155,11 @@ func recurrentLayer(_ options: inout OptionReader, _ context: MappingContext, di
         }
         resolvedDirections = .backward
     }
-    return .recurrent(
+    var layer = Layer.recurrent(
         cell, units: units, activation: activation, recurrentActivation: recurrentActivation,
         useBias: useBias, returnSequences: returnSequences, directions: resolvedDirections)
+    layer.stateful = stateful
+    return layer
 }
 
 func bidirectionalLayer(_ options: inout OptionReader, _ context: MappingContext) throws(RecurError) -> Layer {
@@ -179,7 +181,7 @@ func bidirectionalLayer(_ options: inout OptionReader, _ context: MappingContext
         guard backward.className == forward.className, mirrored.units == layer.units,
             mirrored.activation == layer.activation, mirrored.recurrentActivation == layer.recurrentActivation,
             mirrored.useBias == layer.useBias, mirrored.returnSequences == layer.returnSequences,
-            mirrored.cell == layer.cell
+            mirrored.cell == layer.cell, mirrored.stateful == layer.stateful
         else {
             throw .data("layer '\(name)' has a backward layer that differs from its forward layer, which recur does not implement")
         }
