@@ -119,8 +119,8 @@ extension KerasModel {
 
 extension KerasModel {
     /// Why this model cannot be trained as Keras would train it, if it cannot: a layer whose
-    /// training behaviour recur does not reproduce (a noise layer, a regulariser, recurrent
-    /// dropout). Inference is unaffected by all of these.
+    /// training behaviour recur does not reproduce (a noise layer, a regulariser). Inference is
+    /// unaffected by these.
     public func trainingRefusal() -> String? {
         for layer in layers {
             if layer.kernel == nil {
@@ -130,11 +130,6 @@ extension KerasModel {
             for key in ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer"] {
                 if let value = config[key], !value.isEmptyOption {
                     return "layer '\(layer.name)' has a \(key), which recur does not apply when training"
-                }
-            }
-            for key in ["dropout", "recurrent_dropout"] {
-                if let rate = config[key]?.number, rate > 0 {
-                    return "layer '\(layer.name)' sets \(key)=\(rate), which recur does not apply when training"
                 }
             }
         }

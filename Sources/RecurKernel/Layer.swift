@@ -175,6 +175,12 @@ public struct Layer: BitwiseCopyable, Sendable {
     /// Set by a stateful layer's forward pass: its caches hold the state the next call starts
     /// from.
     public var stateIsCarried = false
+    /// Keras's `dropout` (on the inputs) and `recurrent_dropout` (on the previous state) of a
+    /// recurrent layer: one mask per sequence, drawn for each training batch.
+    public var inputDropout: Float = 0
+    public var recurrentDropout: Float = 0
+    /// Set by a training forward pass that drew dropout masks, for the backward pass.
+    public var dropoutDrawn = false
     public var operation: ElementwiseOperation = .multiply
     public var constant: Float = 1
     public var offset: Float = 0
@@ -330,6 +336,13 @@ public struct RecurrentBuffers: BitwiseCopyable, Sendable {
     /// (training only), so that products with them are plain products.
     public var transposedKernel = 0
     public var transposedRecurrentKernel = 0
+    /// Training with dropout: the masks `[batch, input]` and `[batch, u]` (values 0 or
+    /// `1 / (1 − rate)`), the masked input `[batch, steps, input]` and a step's masked
+    /// previous state `[batch, u]`.
+    public var inputMask = 0
+    public var recurrentMask = 0
+    public var maskedInput = 0
+    public var maskedHidden = 0
 
     public init() {}
 }

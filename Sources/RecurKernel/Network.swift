@@ -63,7 +63,7 @@ public struct Network: ~Copyable {
             case .dense:
                 denseForward(layer, input: arena.floats(at: input), batch: batch, training: plan.training)
             case .recurrent:
-                recurrentForward(layer, index: index, input: arena.floats(at: input), batch: batch)
+                recurrentForward(layer, index: index, input: arena.floats(at: input), batch: batch, dropout: dropout)
             case .elementwise:
                 elementwiseForward(
                     layer, output: arena.floats(at: layer.outputBuffer), input: arena.floats(at: input),

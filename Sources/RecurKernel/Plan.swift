@@ -158,6 +158,14 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                     if training {
                         state.transposedKernel = take(layer.input.features * gateWidth)
                         state.transposedRecurrentKernel = take(units * gateWidth)
+                        if layer.inputDropout > 0 {
+                            state.inputMask = take(batch * layer.input.features)
+                            state.maskedInput = take(batch * steps * layer.input.features)
+                        }
+                        if layer.recurrentDropout > 0 {
+                            state.recurrentMask = take(batch * units)
+                            state.maskedHidden = take(batch * units)
+                        }
                     }
                     if direction == 0 { layer.forwardState = state } else { layer.backwardState = state }
                 }

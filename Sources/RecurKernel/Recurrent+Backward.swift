@@ -13,6 +13,10 @@ struct RecurrentScratch {
     let cellNext: Int
     /// Per-row working values `[2 · G]` (an LSTM's `act(c)` and `act'(c)`).
     let row: Int
+    /// Under recurrent dropout: a step's masked previous state, and the gradient reaching it
+    /// through the recurrent kernel, before the mask `[batch, u]`.
+    let maskedPrevious: Int
+    let throughKernel: Int
     /// Each direction's share of the output gradient when two are merged.
     let forwardOutput: Int
     let backwardOutput: Int
@@ -33,7 +37,9 @@ struct RecurrentScratch {
         hiddenNext = hidden + sizes.state
         cellNext = hiddenNext + sizes.state
         row = cellNext + sizes.state
-        forwardOutput = row + sizes.row
+        maskedPrevious = row + sizes.row
+        throughKernel = maskedPrevious + sizes.state
+        forwardOutput = throughKernel + sizes.state
         backwardOutput = forwardOutput + sizes.output
         end = backwardOutput + sizes.output
     }
@@ -43,6 +49,12 @@ struct RecurrentScratch {
     static func count(for layer: Layer, batch: Int) -> Int {
         RecurrentScratch(base: 0, layer: layer, batch: batch).end
     }
+}
+
+/// `values[i] *= mask[i]` for `count` values.
+@inlinable
+func multiply(_ values: UnsafeMutablePointer<Float>, by mask: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { values[i] *= mask[i] }
 }
 
 extension Network {
@@ -131,6 +143,13 @@ extension Network {
         let outputSteps = layer.returnSequences ? steps : 1
         dhNext.update(repeating: 0, count: batch * units)
         dcNext.update(repeating: 0, count: batch * units)
+        // Dropout drawn by the forward pass: the input it read was the masked copy, and the
+        // previous state met the recurrent kernel masked.
+        let inputMasked = layer.dropoutDrawn && layer.inputDropout > 0
+        let recurrentMasked = layer.dropoutDrawn && layer.recurrentDropout > 0
+        let readInput = inputMasked ? UnsafePointer(arena.floats(at: state.maskedInput)) : input
+        let recurrentMask = arena.floats(at: state.recurrentMask)
+        let throughKernel = arena.floats(at: scratch.throughKernel)
 
         var s = steps - 1
         while s >= 0 {
@@ -141,6 +160,13 @@ extension Network {
             let gates = arena.floats(at: state.gates) + s * gateWidth
             let hPrev = s == 0 ? arena.floats(at: state.initialHidden) : arena.floats(at: state.hidden) + (s - 1) * units
             let hPrevStride = s == 0 ? units : hiddenStride
+            var hp = UnsafePointer(hPrev), hpStride = hPrevStride
+            if recurrentMasked {
+                let masked = arena.floats(at: scratch.maskedPrevious)
+                maskPrevious(hPrev, stride: hPrevStride, mask: recurrentMask, into: masked, batch: batch, units: units)
+                hp = UnsafePointer(masked)
+                hpStride = units
+            }
 
             // dh = (gradient from the step after) + (gradient from this step's output).
             let outStep = timeOrderedOutput ? t : s
@@ -165,9 +191,10 @@ extension Network {
                     dzb.update(from: dh + b * units, count: units)
                     act.multiplyByDerivative(dzb, pre: z + b * preStride, post: h + b * hiddenStride, count: units)
                 }
-                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
                 dhNext.update(repeating: 0, count: batch * units)
                 matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
+                if recurrentMasked { multiply(dhNext, by: recurrentMask, count: batch * units) }
 
             case .lstm:
                 // c = f c_prev + i g; h = o act(c)
@@ -193,9 +220,10 @@ extension Network {
                     act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
                     recurrentAct.multiplyByDerivative(dzb + 3 * units, pre: zb + 3 * units, post: gb + 3 * units, count: units)
                 }
-                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
                 dhNext.update(repeating: 0, count: batch * units)
                 matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
+                if recurrentMasked { multiply(dhNext, by: recurrentMask, count: batch * units) }
 
             case .gruResetAfter:
                 // m = h_prev U + b_r; z = σ(x_z + m_z); r = σ(x_r + m_r);
@@ -217,9 +245,15 @@ extension Network {
                     dmb.update(from: dzb, count: 2 * units)
                     for j in 0..<units { dmb[2 * units + j] = dzb[2 * units + j] * gb[units + j] }
                 }
-                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hPrev, lda: hPrevStride, dStep, ldb: gateWidth, recurrentGradient, ldc: gateWidth)
+                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dStep, ldb: gateWidth, recurrentGradient, ldc: gateWidth)
                 if let biasGradient { addRows(dStep, rows: batch, width: gateWidth, stride: gateWidth, into: biasGradient + gateWidth) }
-                matmulAccumulate(m: batch, n: units, k: gateWidth, dStep, lda: gateWidth, recurrentT, ldb: units, dhNext, ldc: units)
+                if recurrentMasked {
+                    throughKernel.update(repeating: 0, count: batch * units)
+                    matmulAccumulate(m: batch, n: units, k: gateWidth, dStep, lda: gateWidth, recurrentT, ldb: units, throughKernel, ldc: units)
+                    for i in 0..<batch * units { dhNext[i] += throughKernel[i] * recurrentMask[i] }
+                } else {
+                    matmulAccumulate(m: batch, n: units, k: gateWidth, dStep, lda: gateWidth, recurrentT, ldb: units, dhNext, ldc: units)
+                }
 
             case .gruResetBefore:
                 // z = σ(x_z + h_prev U_z); r = σ(x_r + h_prev U_r); q = r h_prev;
@@ -239,28 +273,47 @@ extension Network {
                 dq.update(repeating: 0, count: batch * units)
                 matmulAccumulate(m: batch, n: units, k: units, dz + 2 * units, lda: preStride, recurrentT + 2 * units * units, ldb: units, dq, ldc: units)
                 matmulTransposedAAccumulate(m: units, n: units, k: batch, q, lda: hiddenStride, dz + 2 * units, ldb: preStride, recurrentGradient + 2 * units, ldc: gateWidth)
+                // What reaches the (masked) previous state through q and through U_z, U_r.
+                let path = recurrentMasked ? throughKernel : dhNext
+                if recurrentMasked { throughKernel.update(repeating: 0, count: batch * units) }
                 for b in 0..<batch {
                     let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
-                    let hPrevB = hPrev + b * hPrevStride, dhb = dh + b * units
-                    let dqb = dq + b * units, next = dhNext + b * units
+                    let hPrevB = hPrev + b * hPrevStride, hpB = hp + b * hpStride, dhb = dh + b * units
+                    let dqb = dq + b * units, pathB = path + b * units
                     for j in 0..<units {
-                        next[j] += dqb[j] * gb[units + j]
+                        pathB[j] += dqb[j] * gb[units + j]
                         dzb[j] = dhb[j] * (hPrevB[j] - gb[2 * units + j])
-                        dzb[units + j] = dqb[j] * hPrevB[j]
+                        dzb[units + j] = dqb[j] * hpB[j]
                     }
                     recurrentAct.multiplyByDerivative(dzb, pre: zb, post: gb, count: 2 * units)
                 }
-                matmulTransposedAAccumulate(m: units, n: 2 * units, k: batch, hPrev, lda: hPrevStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
-                matmulAccumulate(m: batch, n: units, k: 2 * units, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
+                matmulTransposedAAccumulate(m: units, n: 2 * units, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                matmulAccumulate(m: batch, n: units, k: 2 * units, dz, lda: preStride, recurrentT, ldb: units, path, ldc: units)
+                if recurrentMasked {
+                    for i in 0..<batch * units { dhNext[i] += throughKernel[i] * recurrentMask[i] }
+                }
             }
             s -= 1
         }
 
         // The input side, for all steps at once: dW += xᵀ dz, db += Σ dz, dx += dz Wᵀ.
         let rows = batch * steps
-        matmulTransposedAAccumulate(m: inputWidth, n: gateWidth, k: rows, input, lda: inputWidth, dPre, ldb: gateWidth, kernelGradient, ldc: gateWidth)
+        matmulTransposedAAccumulate(m: inputWidth, n: gateWidth, k: rows, readInput, lda: inputWidth, dPre, ldb: gateWidth, kernelGradient, ldc: gateWidth)
         if let biasGradient { addRows(dPre, rows: rows, width: gateWidth, stride: gateWidth, into: biasGradient) }
-        if let inputGradient {
+        guard let inputGradient else { return }
+        if inputMasked {
+            // dx = (dz Wᵀ) ⊙ mask; the masked input's buffer is free once dW is done.
+            let product = arena.floats(at: state.maskedInput)
+            let mask = arena.floats(at: state.inputMask)
+            product.update(repeating: 0, count: rows * inputWidth)
+            matmulAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernelT, ldb: inputWidth, product, ldc: inputWidth)
+            for b in 0..<batch {
+                for t in 0..<steps {
+                    let r = (b * steps + t) * inputWidth
+                    for f in 0..<inputWidth { inputGradient[r + f] += product[r + f] * mask[b * inputWidth + f] }
+                }
+            }
+        } else {
             matmulAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernelT, ldb: inputWidth, inputGradient, ldc: inputWidth)
         }
     }

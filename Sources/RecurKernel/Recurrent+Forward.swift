@@ -5,14 +5,20 @@ extension Network {
     /// product), then walks the steps adding `h U`. A `Bidirectional` layer's backward direction
     /// reads the sequence from its end; its sequence output is written back in input time order
     /// before the two are merged, as Keras does.
-    func recurrentForward(_ layer: Layer, index: Int, input: UnsafeMutablePointer<Float>, batch: Int) {
+    func recurrentForward(_ layer: Layer, index: Int, input: UnsafeMutablePointer<Float>, batch: Int, dropout: UnsafeMutablePointer<RandomNumbers>?) {
         let bidirectional = layer.directions == .bidirectional
+        let drawMasks = dropout != nil && (layer.inputDropout > 0 || layer.recurrentDropout > 0)
+        layers[index].dropoutDrawn = drawMasks
         for direction in 0..<layer.directions.count {
             let state = direction == 0 ? layer.forwardState : layer.backwardState
             if layer.stateful && layer.stateIsCarried { carryState(layer, state, batch: batch) }
             let output = arena.floats(at: bidirectional ? state.output : layer.outputBuffer)
+            var directionInput = UnsafePointer(input)
+            if drawMasks, let dropout {
+                directionInput = drawDropoutMasks(layer, state, input: input, batch: batch, random: &dropout.pointee)
+            }
             recurrentDirectionForward(
-                layer, state, input: input, batch: batch,
+                layer, state, input: directionInput, batch: batch, recurrentMask: drawMasks && layer.recurrentDropout > 0,
                 reversed: layer.directions == .backward || direction == 1,
                 timeOrderedOutput: bidirectional, output: output)
         }
@@ -42,14 +48,51 @@ extension Network {
         }
     }
 
+    /// Draws one direction's dropout masks for this batch (one per sequence, as Keras does:
+    /// the same mask at every step) and returns the input the direction reads: the masked copy
+    /// when the inputs are dropped, else the input itself.
+    func drawDropoutMasks(
+        _ layer: Layer, _ state: RecurrentBuffers, input: UnsafePointer<Float>, batch: Int, random: inout RandomNumbers
+    ) -> UnsafePointer<Float> {
+        func draw(_ mask: UnsafeMutablePointer<Float>, count: Int, rate: Float) {
+            let keep = 1 - Double(rate)
+            let scale = Float(1 / keep)
+            for i in 0..<count { mask[i] = random.unit() < keep ? scale : 0 }
+        }
+        if layer.recurrentDropout > 0 {
+            draw(arena.floats(at: state.recurrentMask), count: batch * layer.units, rate: layer.recurrentDropout)
+        }
+        guard layer.inputDropout > 0 else { return input }
+        let steps = layer.input.steps, width = layer.input.features
+        let mask = arena.floats(at: state.inputMask)
+        let masked = arena.floats(at: state.maskedInput)
+        draw(mask, count: batch * width, rate: layer.inputDropout)
+        for b in 0..<batch {
+            for t in 0..<steps {
+                let row = (b * steps + t) * width
+                for f in 0..<width { masked[row + f] = input[row + f] * mask[b * width + f] }
+            }
+        }
+        return UnsafePointer(masked)
+    }
+
+    /// `hPrev ⊙ mask` into `target`, `[batch, u]` (the recurrent dropout of one step).
+    func maskPrevious(_ hPrev: UnsafePointer<Float>, stride: Int, mask: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, batch: Int, units: Int) {
+        for b in 0..<batch {
+            for j in 0..<units { target[b * units + j] = hPrev[b * stride + j] * mask[b * units + j] }
+        }
+    }
+
     /// One direction. See ``RecurrentBuffers`` for what each buffer holds.
     ///
     /// - Parameters:
+    ///   - recurrentMask: multiply the previous state by the drawn recurrent-dropout mask where
+    ///     it meets the recurrent kernel (its direct use in a GRU's update stays unmasked).
     ///   - reversed: read the input from its last step.
     ///   - timeOrderedOutput: write sequence outputs at the input's time index rather than in
     ///     reading order (a `Bidirectional` backward layer).
     func recurrentDirectionForward(
-        _ layer: Layer, _ state: RecurrentBuffers, input: UnsafePointer<Float>, batch: Int,
+        _ layer: Layer, _ state: RecurrentBuffers, input: UnsafePointer<Float>, batch: Int, recurrentMask: Bool,
         reversed: Bool, timeOrderedOutput: Bool, output: UnsafeMutablePointer<Float>
     ) {
         let steps = layer.input.steps
@@ -90,17 +133,24 @@ extension Network {
                 hPrev = arena.floats(at: state.hidden) + (plan.training ? (s - 1) * units : 0)
                 hPrevStride = hiddenStride
             }
+            // What meets the recurrent kernel: the previous state, or its masked copy.
+            var hp = hPrev, hpStride = hPrevStride
+            if recurrentMask {
+                hp = arena.floats(at: state.maskedHidden)
+                hpStride = units
+                maskPrevious(hPrev, stride: hPrevStride, mask: arena.floats(at: state.recurrentMask), into: hp, batch: batch, units: units)
+            }
 
             switch layer.cell {
             case .simple:
                 // h = act(x W + b + h_prev U)
-                matmulAccumulate(m: batch, n: units, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: units, z, ldc: preStride)
+                matmulAccumulate(m: batch, n: units, k: units, hp, lda: hpStride, recurrentKernel, ldb: units, z, ldc: preStride)
                 for b in 0..<batch { act.apply(z + b * preStride, to: h + b * hiddenStride, count: units) }
 
             case .lstm:
                 // z = x W + b + h_prev U; i, f, g, o = σ, σ, act, σ of its blocks;
                 // c = f c_prev + i g; h = o act(c)
-                matmulAccumulate(m: batch, n: gateWidth, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: gateWidth, z, ldc: preStride)
+                matmulAccumulate(m: batch, n: gateWidth, k: units, hp, lda: hpStride, recurrentKernel, ldb: gateWidth, z, ldc: preStride)
                 let c = arena.floats(at: state.cellState) + slot * units
                 let cPrev: UnsafeMutablePointer<Float>
                 if s == 0 {
@@ -126,7 +176,7 @@ extension Network {
                 // m = h_prev U + b_r; z = σ(x_z + m_z); r = σ(x_r + m_r);
                 // ĥ = act(x_h + r m_h); h = z h_prev + (1 - z) ĥ
                 fillRows(gates, rows: batch, width: gateWidth, stride: gateStride, with: bias.map { UnsafePointer($0 + gateWidth) })
-                matmulAccumulate(m: batch, n: gateWidth, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: gateWidth, gates, ldc: gateStride)
+                matmulAccumulate(m: batch, n: gateWidth, k: units, hp, lda: hpStride, recurrentKernel, ldb: gateWidth, gates, ldc: gateStride)
                 let reset = arena.floats(at: state.reset) + slot * units
                 for b in 0..<batch {
                     let zb = z + b * preStride, gb = gates + b * gateStride
@@ -147,14 +197,14 @@ extension Network {
                 // z = σ(x_z + h_prev U_z); r = σ(x_r + h_prev U_r);
                 // ĥ = act(x_h + (r h_prev) U_h); h = z h_prev + (1 - z) ĥ
                 fillRows(gates, rows: batch, width: 2 * units, stride: gateStride, with: nil)
-                matmulAccumulate(m: batch, n: 2 * units, k: units, hPrev, lda: hPrevStride, recurrentKernel, ldb: gateWidth, gates, ldc: gateStride)
+                matmulAccumulate(m: batch, n: 2 * units, k: units, hp, lda: hpStride, recurrentKernel, ldb: gateWidth, gates, ldc: gateStride)
                 let reset = arena.floats(at: state.reset) + slot * units
                 for b in 0..<batch {
                     let zb = z + b * preStride, gb = gates + b * gateStride
-                    let rb = reset + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
+                    let rb = reset + b * hiddenStride, hpB = hp + b * hpStride
                     for j in 0..<2 * units { zb[j] += gb[j] }
                     recurrentAct.apply(zb, to: gb, count: 2 * units)
-                    for j in 0..<units { rb[j] = gb[units + j] * hPrevB[j] }
+                    for j in 0..<units { rb[j] = gb[units + j] * hpB[j] }
                 }
                 matmulAccumulate(m: batch, n: units, k: units, reset, lda: hiddenStride, recurrentKernel + 2 * units, ldb: gateWidth, z + 2 * units, ldc: preStride)
                 for b in 0..<batch {

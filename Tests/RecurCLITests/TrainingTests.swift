@@ -22,6 +22,8 @@ import Testing
     @Test(arguments: [
         "Bidirectional(LSTM(8, return_sequences=True)), GRU(6), Dense(1), Scale(100)",
         "SimpleRNN(10, return_sequences=True), SimpleRNN(10), Dense(1), Scale(100)",
+        "Conv1D(8, 3, padding='causal', activation='relu'), LSTM(6, return_sequences=True, dropout=0.2, recurrent_dropout=0.2), Dropout(0.1), GRU(4, reset_after=False, recurrent_dropout=0.3), Dense(1), Scale(100)",
+        "Conv1D(6, 2, strides=2, padding='same'), MaxPooling1D(2), SpatialDropout1D(0.2), GlobalAveragePooling1D(), Dense(1)",
     ])
     func epochsDoNotAllocate(spec: String) throws {
         let data = try Self.courseData()

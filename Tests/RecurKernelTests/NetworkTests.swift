@@ -88,7 +88,10 @@ enum Reference {
     static func act(_ a: Activation, _ x: Double) -> Double { ActivationTests.reference(a, x) }
 
     /// Runs one direction over `x[t][i]` and returns every hidden state in reading order.
-    static func run(_ layer: Layer, weights w: ArraySlice<Float>, x: [[Double]], reversed: Bool, exact: [Double]? = nil) -> [[Double]] {
+    static func run(
+        _ layer: Layer, weights w: ArraySlice<Float>, x: [[Double]], reversed: Bool, exact: [Double]? = nil,
+        inputMask: [Double]? = nil, recurrentMask: [Double]? = nil
+    ) -> [[Double]] {
         let u = layer.units, g = layer.cell.gateCount * u, f = x[0].count
         let base = w.startIndex
         // Float64 weights when given (finite differences), else the float32 ones.
@@ -99,9 +102,11 @@ enum Reference {
         var h = [Double](repeating: 0, count: u), c = h
         var states: [[Double]] = []
         for s in 0..<x.count {
-            let xt = x[reversed ? x.count - 1 - s : s]
+            // Dropout: the input and the state meeting U are masked (one mask per sequence).
+            let xt = zip(x[reversed ? x.count - 1 - s : s], inputMask ?? Array(repeating: 1, count: f)).map(*)
+            let hm = zip(h, recurrentMask ?? Array(repeating: 1, count: u)).map(*)
             var xz = (0..<g).map { j in (0..<f).reduce(bias(0, j)) { $0 + xt[$1] * kernel($1, j) } }
-            let hu = (0..<g).map { j in (0..<u).reduce(layer.cell == .gruResetAfter ? bias(1, j) : 0) { $0 + h[$1] * recurrent($1, j) } }
+            let hu = (0..<g).map { j in (0..<u).reduce(layer.cell == .gruResetAfter ? bias(1, j) : 0) { $0 + hm[$1] * recurrent($1, j) } }
             switch layer.cell {
             case .simple:
                 h = (0..<u).map { act(layer.activation, xz[$0] + hu[$0]) }
@@ -124,7 +129,7 @@ enum Reference {
                 let ra = layer.recurrentActivation
                 let z = (0..<u).map { act(ra, xz[$0] + hu[$0]) }
                 let r = (0..<u).map { act(ra, xz[u + $0] + hu[u + $0]) }
-                let rh = (0..<u).map { r[$0] * h[$0] }
+                let rh = (0..<u).map { r[$0] * hm[$0] }
                 h = (0..<u).map { j in
                     let cand = act(layer.activation, xz[2 * u + j] + (0..<u).reduce(0) { $0 + rh[$1] * recurrent($1, 2 * u + j) })
                     return z[j] * h[j] + (1 - z[j]) * cand
@@ -294,7 +299,88 @@ enum Reference {
 
 /// The float64 reference of ``Reference`` on float64 weights (for finite differences).
 enum ReferenceDouble {
-    static func run(_ layer: Layer, weights w: ArraySlice<Double>, x: [[Double]], reversed: Bool) -> [[Double]] {
-        Reference.run(layer, weights: w.map { Float($0) }[...], x: x, reversed: reversed, exact: Array(w))
+    static func run(
+        _ layer: Layer, weights w: ArraySlice<Double>, x: [[Double]], reversed: Bool,
+        inputMask: [Double]? = nil, recurrentMask: [Double]? = nil
+    ) -> [[Double]] {
+        Reference.run(layer, weights: w.map { Float($0) }[...], x: x, reversed: reversed, exact: Array(w), inputMask: inputMask, recurrentMask: recurrentMask)
+    }
+}
+
+/// Recurrent dropout: the backward pass through the masks a training forward pass drew,
+/// against finite differences of the reference run with those same masks.
+@Suite struct RecurrentDropoutTests {
+    static let plain: [Layer] = [
+        .recurrent(.simple, units: 4, returnSequences: true),
+        .recurrent(.lstm, units: 3),
+        .recurrent(.gruResetAfter, units: 3, returnSequences: true),
+        .recurrent(.gruResetBefore, units: 3),
+        .recurrent(.lstm, units: 2, returnSequences: true, directions: .bidirectional, merge: .sum),
+    ]
+    static let cases: [Layer] = plain.map { layer in
+        var layer = layer
+        layer.inputDropout = 0.3
+        layer.recurrentDropout = 0.4
+        return layer
+    }
+
+    @Test(arguments: cases)
+    func backwardThroughMasks(layer: Layer) throws {
+        let steps = 5, features = 3, batch = 3
+        // A Dense layer before the recurrent one makes the recurrent input's gradient needed.
+        let network = try makeNetwork([.dense(units: features), layer], input: .sequence(steps, features), batch: batch, training: true, seed: 3)
+        for i in 0..<batch * steps * features { network.input[i] = Float(sin(Double(i) * 0.53)) * 1.2 }
+        var random = RandomNumbers(seed: 17)
+        withUnsafeMutablePointer(to: &random) { network.forward(batch: batch, dropout: $0) }
+        let planned = network.layers[1]
+        #expect(planned.dropoutDrawn)
+        let u = layer.units
+        func masks(_ state: RecurrentBuffers) -> (input: [[Double]], recurrent: [[Double]]) {
+            let input = (0..<batch).map { b in (0..<features).map { Double(network.arena.floats(at: state.inputMask)[b * features + $0]) } }
+            let recurrent = (0..<batch).map { b in (0..<u).map { Double(network.arena.floats(at: state.recurrentMask)[b * u + $0]) } }
+            return (input, recurrent)
+        }
+        let forwardMasks = masks(planned.forwardState)
+        let backwardMasks = layer.directions == .bidirectional ? masks(planned.backwardState) : forwardMasks
+        let scale = Double(Float(1 / 0.7))
+        #expect(forwardMasks.input.joined().allSatisfy { $0 == 0 || abs($0 - scale) < 1e-6 })
+        #expect(forwardMasks.input.joined().contains(0))
+
+        let x = (0..<batch).map { b in (0..<steps).map { t in (0..<features).map { Double(network.input[(b * steps + t) * features + $0]) } } }
+        let denseCount = features * features + features
+        func output(_ w: [Double]) -> [Double] {
+            let perDirection = (w.count - denseCount) / layer.directions.count
+            return x.indices.flatMap { b -> [Double] in
+                let hidden = x[b].map { row in (0..<features).map { o in w[features * features + o] + (0..<features).reduce(0) { $0 + row[$1] * w[$1 * features + o] } } }
+                let forward = ReferenceDouble.run(layer, weights: w[denseCount..<denseCount + perDirection], x: hidden, reversed: false, inputMask: forwardMasks.input[b], recurrentMask: forwardMasks.recurrent[b])
+                var rows: [[Double]] = layer.returnSequences ? forward : [forward.last!]
+                if layer.directions == .bidirectional {
+                    let backward = ReferenceDouble.run(layer, weights: w[(denseCount + perDirection)...], x: hidden, reversed: true, inputMask: backwardMasks.input[b], recurrentMask: backwardMasks.recurrent[b])
+                    let aligned: [[Double]] = layer.returnSequences ? backward.reversed() : [backward.last!]
+                    rows = zip(rows, aligned).map { zip($0, $1).map(+) }
+                }
+                return rows.flatMap { $0 }
+            }
+        }
+        let weights = Array(network.parameters).map(Double.init)
+        let want = output(weights)
+        let got = Array(UnsafeBufferPointer(start: network.output, count: want.count)).map(Double.init)
+        #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 2e-6 * max(abs($1), 1) }, "forward with masks")
+        let v = (0..<want.count).map { cos(Double($0) * 0.7 + 0.2) }
+        for k in v.indices { network.outputGradient[k] = Float(v[k]) }
+        network.zeroGradients()
+        network.backward(batch: batch)
+        let analytic = Array(network.gradients).map(Double.init)
+        var numeric = [Double](repeating: 0, count: weights.count)
+        for p in weights.indices {
+            var plus = weights, minus = weights
+            plus[p] += 1e-6
+            minus[p] -= 1e-6
+            numeric[p] = (zip(output(plus), v).reduce(0) { $0 + $1.0 * $1.1 } - zip(output(minus), v).reduce(0) { $0 + $1.0 * $1.1 }) / 2e-6
+        }
+        let largest = numeric.map(abs).max() ?? 0
+        for p in weights.indices {
+            #expect(abs(analytic[p] - numeric[p]) <= 1e-4 * largest + 1e-4 * abs(numeric[p]), "\(layer.cell) parameter \(p): \(analytic[p]) vs \(numeric[p])")
+        }
     }
 }

@@ -140,10 +140,15 @@ func recurrentLayer(_ options: inout OptionReader, _ context: MappingContext, di
     let goBackwards = try options.flag("go_backwards", default: false)
     try options.refuseIfSet("return_state", because: "a layer that returns its states is not a chain")
     let stateful = try options.flag("stateful", default: false)
+    let inputDropout = try options.number("dropout", default: 0)
+    let recurrentDropout = try options.number("recurrent_dropout", default: 0)
+    guard (0..<1).contains(inputDropout), (0..<1).contains(recurrentDropout) else {
+        throw .data("layer '\(options.layer.name)' has a dropout rate outside [0, 1)")
+    }
     try options.refuseIfSet("time_major", because: "time-major layout is not supported")
     // Dropout masks only apply when training; `unroll`, `implementation` and cuDNN selection
     // change how Keras computes, not what.
-    options.ignore("dropout", "recurrent_dropout", "seed", "unroll", "implementation", "use_cudnn",
+    options.ignore("seed", "unroll", "implementation", "use_cudnn",
                    "zero_output_for_mask", "unit_forget_bias", "kernel_initializer",
                    "recurrent_initializer", "bias_initializer")
     options.ignoreTrainingOnly()
@@ -159,6 +164,8 @@ func recurrentLayer(_ options: inout OptionReader, _ context: MappingContext, di
         cell, units: units, activation: activation, recurrentActivation: recurrentActivation,
         useBias: useBias, returnSequences: returnSequences, directions: resolvedDirections)
     layer.stateful = stateful
+    layer.inputDropout = Float(inputDropout)
+    layer.recurrentDropout = Float(recurrentDropout)
     return layer
 }
 
@@ -181,7 +188,8 @@ func bidirectionalLayer(_ options: inout OptionReader, _ context: MappingContext
         guard backward.className == forward.className, mirrored.units == layer.units,
             mirrored.activation == layer.activation, mirrored.recurrentActivation == layer.recurrentActivation,
             mirrored.useBias == layer.useBias, mirrored.returnSequences == layer.returnSequences,
-            mirrored.cell == layer.cell, mirrored.stateful == layer.stateful
+            mirrored.cell == layer.cell, mirrored.stateful == layer.stateful,
+            mirrored.inputDropout == layer.inputDropout, mirrored.recurrentDropout == layer.recurrentDropout
         else {
             throw .data("layer '\(name)' has a backward layer that differs from its forward layer, which recur does not implement")
         }

@@ -8,8 +8,13 @@ import RecurKernel
 /// Layers: `SimpleRNN`, `LSTM`, `GRU` (units; `activation`, `recurrent_activation`, `use_bias`,
 /// `return_sequences`, `go_backwards`, `reset_after`), `Bidirectional(layer, merge_mode=…)`,
 /// `Dense(units, activation=…, use_bias=…)`, `Scale(c)` (x·c, the course's `Lambda(x * 100)`),
-/// `Rescaling(scale, offset=…)`, `Activation(name)`. A univariate window gets its feature axis
-/// first, as the course's `Lambda(expand_dims)` gives it.
+/// `Rescaling(scale, offset=…)`, `Activation(name)`; `Conv1D(filters, kernel_size, strides=…,
+/// padding='causal'|'valid'|'same', dilation_rate=…, activation=…, use_bias=…)`,
+/// `MaxPooling1D(pool_size, strides=…, padding=…)`, `AveragePooling1D(…)`,
+/// `GlobalAveragePooling1D()`, `GlobalMaxPooling1D()`, `Flatten()`, `Dropout(rate)`,
+/// `SpatialDropout1D(rate)`; recurrent layers also take `dropout=` and `recurrent_dropout=`.
+/// A univariate window gets its feature axis first, as the course's `Lambda(expand_dims)`
+/// gives it.
 public struct ArchitectureSpec: Sendable {
     public let layers: [ModelLayer]
 
@@ -64,8 +69,35 @@ public struct ArchitectureSpec: Sendable {
         case "Activation":
             kernel = .activation(try arguments.activation(0, "activation"))
             name = names.next("activation")
+        case "Conv1D":
+            let filters = try arguments.units()
+            let size = try arguments.wholeNumber(1, "kernel_size")
+            let window = Window(
+                size: size, stride: try arguments.wholeNumber(nil, "strides", default: 1),
+                dilation: try arguments.wholeNumber(nil, "dilation_rate", default: 1),
+                padding: try arguments.padding(allowCausal: true))
+            kernel = .conv1D(filters: filters, window: window, activation: try arguments.activation("activation", default: "linear"),
+                             useBias: try arguments.flag("use_bias", default: true))
+            name = names.next("conv1d")
+        case "MaxPooling1D", "AveragePooling1D":
+            let size = try arguments.wholeNumber(0, "pool_size", default: 2)
+            let window = Window(size: size, stride: try arguments.wholeNumber(nil, "strides", default: size), padding: try arguments.padding(allowCausal: false))
+            kernel = .pool1D(window, average: call.name == "AveragePooling1D")
+            name = names.next(call.name == "AveragePooling1D" ? "average_pooling1d" : "max_pooling1d")
+        case "GlobalAveragePooling1D", "GlobalMaxPooling1D":
+            let average = call.name == "GlobalAveragePooling1D"
+            kernel = .globalPool1D(average: average)
+            name = names.next(average ? "global_average_pooling1d" : "global_max_pooling1d")
+        case "Flatten":
+            kernel = Layer(kind: .flatten)
+            name = names.next("flatten")
+        case "Dropout", "SpatialDropout1D":
+            let rate = try arguments.number(0, "rate")
+            guard rate >= 0, rate < 1 else { throw .usage("--arch: \(call.name) needs a rate in [0, 1)") }
+            kernel = .dropout(rate: Float(rate), spatial: call.name == "SpatialDropout1D")
+            name = names.next(call.name == "Dropout" ? "dropout" : "spatial_dropout1d")
         default:
-            throw .usage("--arch: '\(call.name)' is not a layer recur builds (SimpleRNN, LSTM, GRU, Bidirectional, Dense, Scale, Rescaling, Activation)")
+            throw .usage("--arch: '\(call.name)' is not a layer recur builds (SimpleRNN, LSTM, GRU, Bidirectional, Dense, Scale, Rescaling, Activation, Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, Flatten, Dropout, SpatialDropout1D)")
         }
         try arguments.finish()
         return ModelLayer(name: name, className: call.name, kernel: kernel, config: .null)
@@ -85,11 +117,19 @@ public struct ArchitectureSpec: Sendable {
         if goBackwards && directions == .bidirectional {
             throw .usage("--arch: go_backwards inside Bidirectional is not supported")
         }
-        return .recurrent(
+        var layer = Layer.recurrent(
             cell, units: units, activation: activation, recurrentActivation: recurrentActivation,
             useBias: try arguments.flag("use_bias", default: true),
             returnSequences: try arguments.flag("return_sequences", default: false),
             directions: goBackwards ? .backward : directions)
+        let inputDropout = try arguments.number(nil, "dropout", default: 0)
+        let recurrentDropout = try arguments.number(nil, "recurrent_dropout", default: 0)
+        guard (0..<1).contains(inputDropout), (0..<1).contains(recurrentDropout) else {
+            throw .usage("--arch: \(className) needs dropout rates in [0, 1)")
+        }
+        layer.inputDropout = Float(inputDropout)
+        layer.recurrentDropout = Float(recurrentDropout)
+        return layer
     }
 
     static func snakeCase(_ name: String) -> String {
@@ -173,6 +213,23 @@ struct SpecArguments {
         case .number(let n)?: return n
         case nil where fallback != nil: return fallback!
         case let other: throw .usage("--arch: \(call.name) needs a number for '\(key)', not \(other?.described ?? "nothing")")
+        }
+    }
+
+    mutating func wholeNumber(_ index: Int?, _ key: String, default fallback: Int? = nil) throws(RecurError) -> Int {
+        let value = try number(index, key, default: fallback.map(Double.init))
+        guard value == value.rounded(), value >= 1, value <= 65536 else {
+            throw .usage("--arch: \(call.name) needs a whole number from 1 to 65536 for '\(key)'")
+        }
+        return Int(value)
+    }
+
+    mutating func padding(allowCausal: Bool) throws(RecurError) -> Padding {
+        switch try string("padding", default: "valid") {
+        case "valid": return .valid
+        case "same": return .same
+        case "causal" where allowCausal: return .causal
+        case let other: throw .usage("--arch: \(call.name) has no padding '\(other)'")
         }
     }
 
