@@ -179,6 +179,38 @@ spec("bidir_gru_reset_before_concat", "Input[None,1] -> Bidirectional(GRU(4, res
      lambda K, L: [L.Bidirectional(L.GRU(4, reset_after=False)), L.Dense(1)])
 
 
+# Conv1D, pooling, reshaping layers, dropout (inference) and sequence-to-sequence heads
+for _p in ("valid", "same", "causal"):
+    spec("conv1d_%s" % _p, "Input[None,2] -> Conv1D(3, 3, padding=%s, relu) -> Dense(1) per step" % _p,
+         (lambda p: lambda K, L: [L.Conv1D(3, 3, padding=p, activation="relu"), L.Dense(1)])(_p), inp=(None, 2), T=9)
+spec("conv1d_causal_dilated", "Input[None,1] -> Conv1D(4, 2, causal, dilation_rate=2, tanh) -> Conv1D(2, 3, causal, dilation_rate=3)",
+     lambda K, L: [L.Conv1D(4, 2, padding="causal", dilation_rate=2, activation="tanh"), L.Conv1D(2, 3, padding="causal", dilation_rate=3)], T=12)
+spec("conv1d_strided_same", "Input[None,2] -> Conv1D(4, 3, strides=2, padding=same, use_bias=False) -> GlobalAveragePooling1D -> Dense(1)",
+     lambda K, L: [L.Conv1D(4, 3, strides=2, padding="same", use_bias=False), L.GlobalAveragePooling1D(), L.Dense(1)], inp=(None, 2), T=9)
+spec("conv1d_strided_valid", "Input[11,1] -> Conv1D(3, 4, strides=3) -> Flatten -> Dense(2)",
+     lambda K, L: [L.Conv1D(3, 4, strides=3), L.Flatten(), L.Dense(2)], inp=(11, 1), T=11)
+spec("conv1d_lstm", "Input[None,1] -> Conv1D(8, 5, causal, relu) -> LSTM(6) -> Dense(1)  (the course's Conv1D front end)",
+     lambda K, L: [L.Conv1D(8, 5, padding="causal", activation="relu"), L.LSTM(6), L.Dense(1)], T=10, opt=True)
+spec("maxpool_valid", "Input[None,3] -> MaxPooling1D(2) -> LSTM(3) -> Dense(1)",
+     lambda K, L: [L.MaxPooling1D(2), L.LSTM(3), L.Dense(1)], inp=(None, 3), T=9)
+spec("maxpool_same_strided", "Input[None,2] -> Conv1D(3, 2) -> MaxPooling1D(3, strides=2, padding=same) -> GlobalMaxPooling1D -> Dense(1)",
+     lambda K, L: [L.Conv1D(3, 2), L.MaxPooling1D(3, strides=2, padding="same"), L.GlobalMaxPooling1D(), L.Dense(1)], inp=(None, 2), T=10)
+spec("avgpool_same", "Input[None,2] -> Conv1D(3, 2, padding=same) -> AveragePooling1D(3, strides=2, padding=same) -> GRU(3) -> Dense(1)",
+     lambda K, L: [L.Conv1D(3, 2, padding="same"), L.AveragePooling1D(3, strides=2, padding="same"), L.GRU(3), L.Dense(1)], inp=(None, 2), T=9)
+spec("avgpool_valid_flatten", "Input[8,2] -> AveragePooling1D(2) -> Flatten -> Dense(3)",
+     lambda K, L: [L.AveragePooling1D(2), L.Flatten(), L.Dense(3)], inp=(8, 2), T=8)
+spec("rescaling_reshape", "Input[12] -> Rescaling(0.5, offset=1) -> Reshape([6, 2]) -> SimpleRNN(3) -> Dense(1)",
+     lambda K, L: [L.Rescaling(0.5, offset=1.0), L.Reshape((6, 2)), L.SimpleRNN(3), L.Dense(1)], inp=(12,), T=12)
+spec("timedistributed_dense_seq2seq", "Input[None,1] -> LSTM(5, return_sequences=True) -> TimeDistributed(Dense(1))  (output [T, 1])",
+     lambda K, L: [L.LSTM(5, return_sequences=True), L.TimeDistributed(L.Dense(1))], T=7)
+spec("dense_3d_seq2seq", "Input[None,1] -> GRU(4, return_sequences=True) -> Dense(1) per step  (output [T, 1])",
+     lambda K, L: [L.GRU(4, return_sequences=True), L.Dense(1)], T=7)
+spec("dropout_inference", "Input[None,1] -> LSTM(4, return_sequences=True, dropout=0.3, recurrent_dropout=0.2) -> Dropout(0.5) -> SpatialDropout1D(0.2) -> GRU(3) -> Dense(1)  (identity at inference)",
+     lambda K, L: [L.LSTM(4, return_sequences=True, dropout=0.3, recurrent_dropout=0.2), L.Dropout(0.5), L.SpatialDropout1D(0.2), L.GRU(3), L.Dense(1)], T=7)
+spec("activation_layer", "Input[None,2] -> Dense(3) per step -> Activation(swish) -> GlobalMaxPooling1D -> Dense(1)",
+     lambda K, L: [L.Dense(3), L.Activation("swish"), L.GlobalMaxPooling1D(), L.Dense(1)], inp=(None, 2), T=6)
+
+
 # The course shapes (Lambda layers). The lambdas must see `tf` as a module global.
 def _course_simplernn(K, L):
     return K.models.Sequential([
@@ -239,6 +271,8 @@ def wants_train_ref(name, version):
     (hard_sigmoid), the Lambda/functional models and the optimizer fixtures; elsewhere the keras3
     copy (identical weights and inputs) already holds the training reference, and HDF5 group
     overhead would otherwise double the on-disk size."""
+    if "dropout" in name:
+        return False  # training-time dropout is random: no reference to compare with
     if version == 3:
         return True
     s = SPECS[name]
