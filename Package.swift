@@ -34,12 +34,13 @@ let package = Package(
         ),
         .target(name: "CMathShims", path: "CSupport/CMathShims"),
         .target(name: "CIOSupport", path: "CSupport/CIOSupport"),
+        .target(name: "CThreads", path: "CSupport/CThreads"),
         .target(name: "CAllocCounter", path: "CSupport/CAllocCounter"),
 
         // The engine: pure Swift, no Foundation, Embedded-clean (tools/check-embedded.sh).
         .target(name: "RecurKernel", dependencies: ["CMathShims"], swiftSettings: kernelSettings),
         // The only module that touches HDF5, JSON and Keras's conventions.
-        .target(name: "RecurKeras", dependencies: ["RecurKernel", "CHDF5"]),
+        .target(name: "RecurKeras", dependencies: ["RecurKernel", "CHDF5", "CThreads"]),
         // One file per subcommand; a library so that tests can drive the commands.
         .target(
             name: "RecurCLI",

@@ -1,4 +1,13 @@
+import CThreads
+import Glibc
 import RecurKernel
+
+/// Whether the kernel may use a second thread: when the machine has more than one processor
+/// and `RECUR_THREADS=1` does not say otherwise.
+let secondThreadAvailable: Bool = {
+    if let setting = getenv("RECUR_THREADS"), String(cString: setting) == "1" { return false }
+    return sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 && recur_start_worker() == 0
+}()
 
 extension KerasModel {
     /// Plans a network for this model, allocates its arena once, and copies the weights in.
@@ -13,7 +22,8 @@ extension KerasModel {
     public func makeNetwork(window: Int?, batch: Int, training: Bool = false, optimizerSlots: Int = 0) throws(RecurError) -> Network {
         let input = try inputShape(window: window)
         let batch = statefulBatch ?? batch
-        let network = try planned(input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
+        var network = try planned(input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
+        if secondThreadAvailable { network.pairRunner = recur_run_pair }
         guard network.plan.parameterCount == weights.count else {
             throw .data("\(path): the model needs \(network.plan.parameterCount) weights for this input but the file holds \(weights.count)")
         }

@@ -1,9 +1,19 @@
+/// A task of a pair: `task(context, index)` for index 0 and 1.
+public typealias PairTask = @convention(c) (UnsafeMutableRawPointer?, Int) -> Void
+/// Runs `task(context, 0)` and `task(context, 1)`, possibly at the same time, and returns when
+/// both are done (the host's `recur_run_pair`).
+public typealias PairRunner = @convention(c) (UnsafeMutableRawPointer?, PairTask?) -> Void
+
 /// A planned network in its arena: the layer table, parameters and every buffer.
 ///
 /// Built once; after that, ``forward(batch:)`` runs with no allocation and no system call.
 public struct Network: ~Copyable {
     public let arena: Arena
     public let plan: NetworkPlan
+    /// Runs two tasks at once (the directions of a Bidirectional layer), when the host gives a
+    /// second thread; without one, they run one after the other. Either way the numbers are
+    /// the same.
+    public var pairRunner: PairRunner? = nil
 
     /// Copies the planned layer table into the arena and clears the rest.
     ///
@@ -94,6 +104,18 @@ public struct Network: ~Copyable {
 
     /// Clears the recurrent state carried between calls (the initial state of every recurrent
     /// layer), as Keras's `reset_states()`.
+    /// Runs `body(0)` and `body(1)` with the pair runner, or in turn without one.
+    func runPair<Job>(_ job: inout Job, _ task: PairTask) {
+        if let pairRunner {
+            withUnsafeMutablePointer(to: &job) { pairRunner(UnsafeMutableRawPointer($0), task) }
+        } else {
+            withUnsafeMutablePointer(to: &job) {
+                task(UnsafeMutableRawPointer($0), 0)
+                task(UnsafeMutableRawPointer($0), 1)
+            }
+        }
+    }
+
     public func resetStates() {
         let table = layers
         for index in table.indices where table[index].kind == .recurrent {

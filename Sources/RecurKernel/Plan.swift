@@ -213,7 +213,7 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                 anyParameters = anyParameters || layer.parameterCount > 0
                 previousGradient = layer.outputGradient
                 if layer.kind == .recurrent {
-                    scratchCount = Swift.max(scratchCount, RecurrentScratch.count(for: layer, batch: batch))
+                    scratchCount = Swift.max(scratchCount, RecurrentScratch.layerCount(for: layer, batch: batch))
                 }
                 layers[index] = layer
             }

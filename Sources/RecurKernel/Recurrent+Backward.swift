@@ -49,6 +49,24 @@ struct RecurrentScratch {
     static func count(for layer: Layer, batch: Int) -> Int {
         RecurrentScratch(base: 0, layer: layer, batch: batch).end
     }
+
+    /// Scratch a whole layer needs: a Bidirectional layer's directions run at once, each with
+    /// its own scratch, and the backward one's input gradient is summed in afterwards.
+    static func layerCount(for layer: Layer, batch: Int) -> Int {
+        guard layer.directions == .bidirectional else { return count(for: layer, batch: batch) }
+        return 2 * count(for: layer, batch: batch) + roundUp(batch * layer.input.count, to: 16)
+    }
+}
+
+/// What a thread needs to run the backward pass of one direction of a Bidirectional layer.
+struct DirectionGradientJob {
+    let network: UnsafePointer<Network>
+    let layer: Layer
+    let scratch: (RecurrentScratch, RecurrentScratch)
+    let input: UnsafePointer<Float>
+    let outputGradients: (UnsafePointer<Float>, UnsafePointer<Float>)
+    let inputGradients: (UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?)
+    let batch: Int
 }
 
 /// `values[i] *= mask[i]` for `count` values.
@@ -62,11 +80,12 @@ extension Network {
     /// over the whole window, for each direction, with the direction's share of the output
     /// gradient (split according to the merge mode).
     func recurrentBackward(
-        _ layer: Layer, input: UnsafePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
+        _ layer: Layer, input: UnsafeMutablePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>?, batch: Int
     ) {
         let scratch = RecurrentScratch(base: plan.scratch, layer: layer, batch: batch)
-        if let inputGradient { inputGradient.update(repeating: 0, count: batch * layer.input.count) }
+        let inputCount = batch * layer.input.count
+        if let inputGradient { inputGradient.update(repeating: 0, count: inputCount) }
         guard layer.directions == .bidirectional else {
             recurrentDirectionBackward(
                 layer, layer.forwardState, scratch, input: input, outputGradient: outputGradient,
@@ -101,12 +120,30 @@ extension Network {
                 backwardGradient[i] = outputGradient[i] * forwardOutput[i]
             }
         }
-        recurrentDirectionBackward(
-            layer, layer.forwardState, scratch, input: input, outputGradient: forwardGradient,
-            inputGradient: inputGradient, batch: batch, reversed: false, timeOrderedOutput: true)
-        recurrentDirectionBackward(
-            layer, layer.backwardState, scratch, input: input, outputGradient: backwardGradient,
-            inputGradient: inputGradient, batch: batch, reversed: true, timeOrderedOutput: true)
+        // The directions on two threads, each with its own scratch; the backward direction's
+        // input gradient goes to a buffer of its own and is added after (the same sum whether
+        // or not the two ran at once).
+        let second = RecurrentScratch(base: scratch.end, layer: layer, batch: batch)
+        let secondInputGradient = arena.floats(at: second.end)
+        if inputGradient != nil { secondInputGradient.update(repeating: 0, count: inputCount) }
+        withUnsafePointer(to: self) { network in
+            var job = DirectionGradientJob(
+                network: network, layer: layer, scratch: (scratch, second), input: input,
+                outputGradients: (UnsafePointer(forwardGradient), UnsafePointer(backwardGradient)),
+                inputGradients: (inputGradient, inputGradient == nil ? nil : secondInputGradient), batch: batch)
+            runPair(&job) { context, direction in
+                let job = context!.assumingMemoryBound(to: DirectionGradientJob.self).pointee
+                job.network.pointee.recurrentDirectionBackward(
+                    job.layer, direction == 0 ? job.layer.forwardState : job.layer.backwardState,
+                    direction == 0 ? job.scratch.0 : job.scratch.1, input: job.input,
+                    outputGradient: direction == 0 ? job.outputGradients.0 : job.outputGradients.1,
+                    inputGradient: direction == 0 ? job.inputGradients.0 : job.inputGradients.1,
+                    batch: job.batch, reversed: direction == 1, timeOrderedOutput: true)
+            }
+        }
+        if let inputGradient {
+            for i in 0..<inputCount { inputGradient[i] += secondInputGradient[i] }
+        }
     }
 
     /// One direction. The forward pass kept, per reading step `s`, the gates, hidden and cell

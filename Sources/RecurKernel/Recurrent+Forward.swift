@@ -9,27 +9,41 @@ extension Network {
         let bidirectional = layer.directions == .bidirectional
         let drawMasks = dropout != nil && (layer.inputDropout > 0 || layer.recurrentDropout > 0)
         layers[index].dropoutDrawn = drawMasks
+        // Sequential preparation (state carried over, masks drawn from the one generator)…
+        var inputs = (UnsafePointer(input), UnsafePointer(input))
         for direction in 0..<layer.directions.count {
             let state = direction == 0 ? layer.forwardState : layer.backwardState
             if layer.stateful && layer.stateIsCarried { carryState(layer, state, batch: batch) }
-            let output = arena.floats(at: bidirectional ? state.output : layer.outputBuffer)
-            var directionInput = UnsafePointer(input)
             if drawMasks, let dropout {
-                directionInput = drawDropoutMasks(layer, state, input: input, batch: batch, random: &dropout.pointee)
+                let read = drawDropoutMasks(layer, state, input: input, batch: batch, random: &dropout.pointee)
+                if direction == 0 { inputs.0 = read } else { inputs.1 = read }
             }
-            recurrentDirectionForward(
-                layer, state, input: directionInput, batch: batch, recurrentMask: drawMasks && layer.recurrentDropout > 0,
-                reversed: layer.directions == .backward || direction == 1,
-                timeOrderedOutput: bidirectional, output: output)
         }
         if layer.stateful { layers[index].stateIsCarried = true }
-        if bidirectional {
-            let rows = batch * layer.output.rows
-            mergeForward(
-                layer.merge, forward: arena.floats(at: layer.forwardState.output),
-                backward: arena.floats(at: layer.backwardState.output),
-                output: arena.floats(at: layer.outputBuffer), rows: rows, units: layer.units)
+        let recurrentMask = drawMasks && layer.recurrentDropout > 0
+        guard bidirectional else {
+            recurrentDirectionForward(
+                layer, layer.forwardState, input: inputs.0, batch: batch, recurrentMask: recurrentMask,
+                reversed: layer.directions == .backward, timeOrderedOutput: false, output: arena.floats(at: layer.outputBuffer))
+            return
         }
+        // …then the two directions, which share nothing they write, on two threads.
+        withUnsafePointer(to: self) { network in
+            var job = DirectionJob(network: network, layer: layer, inputs: inputs, batch: batch, recurrentMask: recurrentMask)
+            runPair(&job) { context, direction in
+                let job = context!.assumingMemoryBound(to: DirectionJob.self).pointee
+                let state = direction == 0 ? job.layer.forwardState : job.layer.backwardState
+                job.network.pointee.recurrentDirectionForward(
+                    job.layer, state, input: direction == 0 ? job.inputs.0 : job.inputs.1, batch: job.batch,
+                    recurrentMask: job.recurrentMask, reversed: direction == 1, timeOrderedOutput: true,
+                    output: job.network.pointee.arena.floats(at: state.output))
+            }
+        }
+        let rows = batch * layer.output.rows
+        mergeForward(
+            layer.merge, forward: arena.floats(at: layer.forwardState.output),
+            backward: arena.floats(at: layer.backwardState.output),
+            output: arena.floats(at: layer.outputBuffer), rows: rows, units: layer.units)
     }
 
     /// Makes the final state of the previous call (the last reading step of the caches) this
@@ -230,6 +244,15 @@ extension Network {
             }
         }
     }
+}
+
+/// What a thread needs to run one direction of a Bidirectional layer.
+struct DirectionJob {
+    let network: UnsafePointer<Network>
+    let layer: Layer
+    let inputs: (UnsafePointer<Float>, UnsafePointer<Float>)
+    let batch: Int
+    let recurrentMask: Bool
 }
 
 /// Combines the two directions of a `Bidirectional` layer, row by row: `[batch · steps, u]`

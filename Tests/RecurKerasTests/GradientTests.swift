@@ -76,3 +76,28 @@ import Testing
         #expect(worstError(Array(network.parameters), try Self.flat(ioPath, "after_sgd_step2")) <= 1)
     }
 }
+
+/// The two directions of a Bidirectional layer may run on two threads; the numbers must be
+/// the same bits as when they run one after the other.
+@Suite(.serialized) struct ThreadedDirectionsTests {
+    @Test(arguments: ["external/m3_bilstm2", "keras3/bidir_gru_mul_seq_chain", "keras3/bidir_simplernn_ave_seq_chain"])
+    func sameBitsWithAndWithoutASecondThread(stem: String) throws {
+        let io = Fixtures.path(stem + ".io.h5")
+        let model = try KerasModel.load(path: Fixtures.path(stem + ".h5"))
+        let x = try readDataset(io, "batch_x"), y = try readDataset(io, "batch_y")
+        let batch = x.shape[0]
+        func run(threads: Bool) throws -> (output: [Float], gradients: [Float]) {
+            var network = try model.makeNetwork(window: x.shape[1], batch: batch, training: true, optimizerSlots: 1)
+            #expect(network.pairRunner != nil || !threads)
+            if !threads { network.pairRunner = nil }
+            x.values.withUnsafeBufferPointer { network.input.update(from: $0.baseAddress!, count: $0.count) }
+            y.values.withUnsafeBufferPointer { network.targets.update(from: $0.baseAddress!, count: $0.count) }
+            var random = RandomNumbers(seed: 1)
+            _ = network.trainStep(batch: batch, recipe: TrainingRecipe(loss: .huber(delta: 1), optimizer: .sgd(momentum: 0.9, nesterov: false)), learningRate: 1e-3, step: 0, random: &random)
+            return (Array(UnsafeBufferPointer(start: network.output, count: batch * network.plan.output.count)), Array(network.gradients))
+        }
+        let threaded = try run(threads: true), sequential = try run(threads: false)
+        #expect(threaded.output == sequential.output)
+        #expect(threaded.gradients == sequential.gradients)
+    }
+}
