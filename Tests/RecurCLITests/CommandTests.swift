@@ -146,3 +146,30 @@ import Testing
         #expect(result.stderr.contains("whole batches of 2"))
     }
 }
+
+/// The main job: `recur forecast` on each shipped model prints the validation MAE that Keras's
+/// own forecast loop gave (models/reference.json), to four significant digits.
+@Suite struct CourseForecastTests {
+    static let models = ["e1_simplernn", "e2_bilstm1", "e3_bilstm2", "e4_bilstm3"]
+
+    @Test(arguments: models)
+    func maeMatchesKeras(model: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.repository + "/models/reference.json"))
+        let reference = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let entry = (reference["models"] as! [String: Any])[model] as! [String: Any]
+        let keras = entry["forecast_mae_keras"] as! Double
+        let result = try recur(["forecast", Fixtures.repository + "/models/\(model).h5"], in: Fixtures.repository)
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("MAE: ") }!
+        let mae = Double(line.dropFirst(5))!
+        #expect(String(format: "%.4g", mae) == String(format: "%.4g", keras), "recur \(mae), Keras \(keras)")
+    }
+
+    /// With no arguments, the shipped default model on the shipped series.
+    @Test func defaultsRunTheShippedModel() throws {
+        let result = try recur(["forecast"], in: Fixtures.repository)
+        #expect(result.status == 0, "\(result.stderr)")
+        let explicit = try recur(["forecast", "models/e3_bilstm2.h5", "--series", "models/course_series.csv", "--window", "20", "--split", "1000"], in: Fixtures.repository)
+        #expect(result.stdout == explicit.stdout)
+    }
+}
