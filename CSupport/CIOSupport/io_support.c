@@ -69,9 +69,116 @@ int recur_parse_double(const char *text, size_t length, double *value) {
     return RECUR_PARSE_OK;
 }
 
-int recur_format_float(char *buffer, size_t capacity, float value) {
+static int format_with_printf(char *buffer, size_t capacity, float value) {
     int n = snprintf(buffer, capacity, "%.9g", (double)value);
     return n < 0 ? 0 : (n >= (int)capacity ? (int)capacity - 1 : n);
+}
+
+typedef unsigned __int128 uint128;
+
+static const uint64_t powers_of_ten[20] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+    1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+    100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+    1000000000000000000ull, 10000000000000000000ull};
+
+/* 10^k for 0 <= k <= 38. */
+static uint128 power_of_ten(int k) {
+    return k < 20 ? powers_of_ten[k] : (uint128)powers_of_ten[19] * powers_of_ten[k - 19];
+}
+
+/* floor(m * 2^e * 10^k), and in *up whether rounding that product to the nearest integer, ties
+   to even, goes up. The caller keeps m * 10^k below 2^128 (k >= 0) or m * 2^e below 2^128. */
+static uint64_t scale(uint64_t m, int e, int k, int *up) {
+    if (k >= 0) {
+        uint128 n = (uint128)m * power_of_ten(k);
+        if (e >= 0) {
+            *up = 0;
+            return (uint64_t)(n << e);
+        }
+        int shift = -e;
+        uint128 whole = n >> shift;
+        uint128 rest = n - (whole << shift), half = (uint128)1 << (shift - 1);
+        *up = rest > half || (rest == half && (whole & 1));
+        return (uint64_t)whole;
+    }
+    uint128 n = (uint128)m << e, divisor = power_of_ten(-k);
+    uint128 whole = n / divisor, rest = n - whole * divisor;
+    *up = 2 * rest > divisor || (2 * rest == divisor && (whole & 1));
+    return (uint64_t)whole;
+}
+
+/* "%.9g" as glibc prints it (the exact binary value rounded to nine significant digits, ties to
+   even; %e form for exponents below -4 or above 8; trailing zeros dropped), computed with
+   integer arithmetic: printf's general machinery costs about 180 ns a number, this a fraction
+   of that. tools/check-format-float.sh compares the two on every float32. Zero, subnormals,
+   magnitudes below 2^-70 (where m * 10^k would not fit 128 bits), nan and inf, and buffers too
+   small for every case go to snprintf. */
+int recur_format_float(char *buffer, size_t capacity, float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    int biased = (int)((bits >> 23) & 0xff);
+    if (capacity < 16 || biased == 0 || biased == 0xff || biased - 150 + 24 < -70) {
+        return format_with_printf(buffer, capacity, value);
+    }
+    uint64_t m = (bits & 0x7fffff) | 0x800000;
+    int e = biased - 150; /* |value| = m * 2^e, 2^23 <= m < 2^24 */
+
+    /* p = floor(log10 |value|): an estimate from the binary exponent, then corrected so that the
+       value scaled to nine digits has nine digits. */
+    int p = ((e + 23) * 78913) >> 18, up = 0;
+    uint64_t digits;
+    for (;;) {
+        digits = scale(m, e, 8 - p, &up);
+        if (digits >= 1000000000ull) p++;
+        else if (digits < 100000000ull) p--;
+        else break;
+    }
+    digits += (uint64_t)up;
+    if (digits == 1000000000ull) {
+        digits = 100000000ull;
+        p++;
+    }
+
+    char text[9];
+    for (int i = 8; i >= 0; i--) {
+        text[i] = (char)('0' + digits % 10);
+        digits /= 10;
+    }
+    int last = 8; /* the last significant digit */
+    while (last > 0 && text[last] == '0') last--;
+
+    char *out = buffer;
+    if (bits >> 31) *out++ = '-';
+    if (p < -4 || p >= 9) {
+        *out++ = text[0];
+        if (last > 0) {
+            *out++ = '.';
+            memcpy(out, text + 1, (size_t)last);
+            out += last;
+        }
+        int magnitude = p < 0 ? -p : p;
+        *out++ = 'e';
+        *out++ = p < 0 ? '-' : '+';
+        *out++ = (char)('0' + magnitude / 10);
+        *out++ = (char)('0' + magnitude % 10);
+    } else if (p >= 0) {
+        memcpy(out, text, (size_t)p + 1);
+        out += p + 1;
+        if (last > p) {
+            *out++ = '.';
+            memcpy(out, text + p + 1, (size_t)(last - p));
+            out += last - p;
+        }
+    } else {
+        *out++ = '0';
+        *out++ = '.';
+        for (int zeros = -p - 1; zeros > 0; zeros--) *out++ = '0';
+        memcpy(out, text, (size_t)last + 1);
+        out += last + 1;
+    }
+    *out = 0;
+    return (int)(out - buffer);
 }
 
 int recur_format_double(char *buffer, size_t capacity, double value, int digits) {
