@@ -1,0 +1,84 @@
+import Foundation
+import RecurTestSupport
+import Testing
+
+/// Faults: signals during training, divergence, and kills during writes.
+@Suite(.serialized) struct FaultTests {
+    static let series = Fixtures.repository + "/models/course_series.csv"
+
+    /// Starts `recur` with `arguments` and returns the process, its stderr file and stdout pipe.
+    static func start(_ arguments: [String]) throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: recurBinary)
+        process.arguments = arguments
+        let errorPath = NSTemporaryDirectory() + "recur-fault-" + UUID().uuidString
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, errorPath)
+    }
+
+    /// SIGINT and SIGTERM end training after the current step, with the best weights so far
+    /// written to the output and the conventional status (128 + the signal).
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func signalSavesTheBestWeights(signal: Int32, status: Int32) throws {
+        let folder = temporaryFolder()
+        let output = folder + "/model.h5"
+        let (process, errors) = try Self.start([
+            "train", "--arch", "SimpleRNN(8), Dense(1), Scale(100)", "--series", Self.series, "--epochs", "100000",
+            "--lr", "1e-5", "--seed", "1", "--output", output,
+        ])
+        // Let a few epochs run, then interrupt.
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == status)
+        let message = try String(contentsOfFile: errors, encoding: .utf8)
+        #expect(message.contains("stopped by signal \(signal)"), "\(message)")
+        #expect(message.contains(output))
+        // The saved model loads and predicts.
+        let predicted = try recur(["predict", output, "--input", "-"], input: (1...20).map(String.init).joined(separator: ",") + "\n")
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        #expect(Float(predicted.stdout.trimmingCharacters(in: .newlines))?.isFinite == true)
+    }
+
+    /// A learning rate far too high makes the loss overflow: training stops, names the epoch
+    /// and step, keeps the last finite weights and suggests a lower rate.
+    @Test func divergenceKeepsFiniteWeights() throws {
+        let folder = temporaryFolder()
+        let output = folder + "/model.h5"
+        let result = try recur([
+            "train", "--arch", "SimpleRNN(8, activation='relu'), Dense(1), Scale(100)", "--series", Self.series,
+            "--epochs", "20", "--loss", "mse", "--lr", "1", "--momentum", "0.9", "--seed", "1", "--output", output, "--quiet",
+        ])
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.stderr.contains("diverged at epoch"), "\(result.stderr)")
+        #expect(result.stderr.contains("step"))
+        #expect(result.stderr.contains("lower --lr"))
+        let predicted = try recur(["predict", output, "--input", "-"], input: (1...20).map(String.init).joined(separator: ",") + "\n")
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+    }
+
+    /// Killing an export at any moment leaves either the old file or the whole new one, and
+    /// no half-written file at the path.
+    @Test func killDuringExportLeavesAWholeFile() throws {
+        let folder = temporaryFolder()
+        let target = folder + "/model.h5"
+        let old = Data("the old file".utf8)
+        let source = Fixtures.repository + "/models/e4_bilstm3.h5"
+        for attempt in 0..<12 {
+            try old.write(to: URL(fileURLWithPath: target))
+            let (process, _) = try Self.start(["export", source, "--output", target])
+            Thread.sleep(forTimeInterval: Double(attempt) * 0.004)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let now = try Data(contentsOf: URL(fileURLWithPath: target))
+            if now != old {
+                // The new file, complete: it loads.
+                let inspected = try recur(["inspect", target])
+                #expect(inspected.status == 0, "attempt \(attempt): \(inspected.stderr)")
+            }
+        }
+    }
+}
