@@ -68,6 +68,11 @@ struct Stream: RecurCommand {
     }
 
     func execute() throws(RecurError) {
+        // Before any thread is started (the kernel's second thread starts with the first
+        // network), so that every thread inherits the held signals and only the loop's wait for
+        // input receives them.
+        recur_install_stop_handlers()
+        recur_hold_stop_signals()
         let model = try modelOptions.load(self.model)
         let network = try model.makeNetwork(window: window, batch: 1)
         let plan = network.plan
@@ -88,8 +93,6 @@ struct Stream: RecurCommand {
             loop.warm(with: history.values.map { Float($0) })
         }
 
-        recur_install_stop_handlers()
-        recur_hold_stop_signals()
         let ending = loop.run(input: 0, output: 1, errors: 2, stop: recur_stop_flag())
         if stats { Console.error(report(loop)) }
         switch ending {
