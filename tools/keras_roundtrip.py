@@ -1,28 +1,30 @@
-"""Real-Keras check of `recur export`: every exported file must load in Keras 3 AND in Keras 2
-(tf_keras) with a plain ``load_model(path)`` (no custom objects, default ``safe_mode``) and
-predict what recur predicts for the original model.
+"""Real-Keras check of `recur export`: every file recur writes must load in Keras 3 AND in Keras 2
+(tf_keras), in each format recur writes, with Keras's plain loaders (no custom objects, default
+``safe_mode``), and predict what recur predicts for the original model.
 
 How to run (from the repository root; ``tools/test.sh`` does this)::
 
     TF_CPP_MIN_LOG_LEVEL=3 .venv-keras/bin/python tools/keras_roundtrip.py \
         --recur .build/release/recur --work /tmp/roundtrip --coverage \
-        Tests/Fixtures/external/m1_simplernn.h5 models/e1_simplernn.h5 ...
+        Tests/Fixtures/external/m1_simplernn.h5 models/e1_simplernn.h5 Tests/Fixtures/formats/k3_mixed.keras ...
 
-For each MODEL (any file recur reads):
+For each MODEL (any file recur reads: ``.h5`` or ``.keras``):
 
-1. ``recur export MODEL --output WORK/NAME.h5``. A model that recur refuses to write for both
-   Kerases (hard_sigmoid, which each Keras defines differently, or an activation tf_keras lacks)
-   is exported again with the ``--keras N`` that recur's message names, and checked in that
-   Keras only; the line says so.
+1. ``recur export MODEL --output WORK/NAME.h5``, ``... --output WORK/NAME.keras`` and
+   ``... --output WORK/NAME.weights.h5``. A model that recur refuses to write for both Kerases
+   (hard_sigmoid, which each Keras defines differently, or an activation tf_keras lacks) is
+   exported again with the ``--keras N`` that recur's message names, and checked in that Keras
+   only; the line says so.
 2. Input windows: ``inputs`` of ``NAME.io.h5`` beside the model when there is one; otherwise
    windows of the course series (``--series``, the model's own window length or ``--window``)
    for a model that takes ``[batch, window]``, or seeded random sequences for one that takes
    features; and for a model that takes windows of any length, the same windows two steps
    shorter as well.
 3. ``recur predict MODEL`` on those windows (the original file, not the export).
-4. ``keras.models.load_model(export)`` and ``tf_keras.models.load_model(export)``, then the
+4. In ``keras`` and ``tf_keras``: ``load_model(NAME.h5)`` and ``load_model(NAME.keras)``, then the
    model's forward pass on the windows (``model(windows, training=False)``, what ``predict``
-   runs); every output must satisfy ``|recur - keras| <= 1e-4 + 1e-5 * |keras|``.
+   runs); then the ``.h5`` model's weights are zeroed and ``load_weights(NAME.weights.h5)`` fills
+   them again. Every output of every format must satisfy ``|recur - keras| <= 1e-4 + 1e-5 * |keras|``.
 
 ``--coverage`` first saves, with Keras 3, small models of the layers the shared fixtures do not
 have (Dropout and the noise layers, Rescaling, Activation, Reshape, Flatten,
@@ -57,24 +59,26 @@ def run(args):
     return subprocess.run(args, capture_output=True, text=True)
 
 
-def export(recur, model, output):
+def export(recur, model, output, flags=()):
     """Exports for both Kerases, or for the one recur's refusal names. Returns the Kerases the
-    file must match, or raises with recur's message."""
-    result = run([recur, "export", model, "--output", output])
+    file must match and the flags it took, or raises with recur's message."""
+    result = run([recur, "export", model, "--output", output] + list(flags))
     if result.returncode == 0:
-        return ("keras3", "tf_keras")
+        return ("keras3", "tf_keras") if not flags else ("keras3",) if flags[1] == "3" else ("tf_keras",), list(flags)
     hint = re.search(r"--keras ([23])\)", result.stderr)
-    if result.returncode == 65 and hint:
-        retry = run([recur, "export", model, "--output", output, "--keras", hint.group(1)])
-        if retry.returncode == 0:
-            return ("keras3",) if hint.group(1) == "3" else ("tf_keras",)
-        result = retry
-    raise RuntimeError("recur export failed (%d): %s" % (result.returncode, result.stderr.strip()))
+    if result.returncode == 65 and hint and not flags:
+        return export(recur, model, output, ["--keras", hint.group(1)])
+    raise RuntimeError("recur export %s failed (%d): %s" % (os.path.basename(output), result.returncode, result.stderr.strip()))
+
+
+def stem(path):
+    """The file's path without its format's ending (``.h5``, ``.keras``)."""
+    return os.path.splitext(path)[0]
 
 
 def input_windows(model, exported_input_shape, series, window):
     """The windows to predict on, shaped as the model's input [samples, T] or [samples, T, F]."""
-    io = model[: -len(".h5")] + ".io.h5"
+    io = stem(model) + ".io.h5"
     if os.path.exists(io):
         with h5py.File(io, "r") as f:
             return np.asarray(f["inputs"], dtype=np.float32)
@@ -99,32 +103,46 @@ def recur_predict(recur, model, windows, path):
 
 
 def check(name, recur, model, work, series, window, kerases):
-    """Returns [(keras, worst |difference|, passed)] and the window lengths checked."""
-    exported = os.path.join(work, name + ".h5")
-    wanted = export(recur, model, exported)
-    loaded = {label: kerases[label].models.load_model(exported) for label in wanted}
-    input_shape = next(iter(loaded.values())).input_shape
+    """Returns [(format, keras, worst |difference|, passed)] and the window lengths checked."""
+    path = {fmt: os.path.join(work, name + fmt) for fmt in (".h5", ".keras", ".weights.h5")}
+    wanted, flags = export(recur, model, path[".h5"])
+    export(recur, model, path[".keras"], flags)
+    # Weights carry no activations: the file is the same whichever Keras it is for.
+    export(recur, model, path[".weights.h5"], [])
+    loaded = {(fmt, label): kerases[label].models.load_model(path[fmt]) for fmt in (".h5", ".keras") for label in wanted}
+    input_shape = loaded[(".h5", wanted[0])].input_shape
     windows = input_windows(model, input_shape, series, window)
     # A model that takes windows of any length (the exported Reshape(-1, 1) among others) is
     # also checked on shorter windows.
     batches = [windows]
     if input_shape[1] is None and windows.shape[1] > 3:
         batches.append(np.ascontiguousarray(windows[:, 2:]))
-    worst = {label: 0.0 for label in wanted}
-    passed = {label: True for label in wanted}
+    wants = []
     for batch in batches:
         csv = os.path.join(work, "%s.T%d.csv" % (name, batch.shape[1]))
-        want = recur_predict(recur, model, batch, csv).astype(np.float64)
-        for label, keras_model in loaded.items():
+        wants.append(recur_predict(recur, model, batch, csv).astype(np.float64))
+
+    def compare(fmt, label, keras_model):
+        worst, passed = 0.0, True
+        for batch, want in zip(batches, wants):
             # The forward pass predict() runs, called directly: predict() traces a graph per
             # model, about a second each here, and computes the same numbers.
             got = np.asarray(keras_model(batch, training=False), dtype=np.float64).reshape(len(batch), -1)
             if got.shape != want.shape:
-                raise RuntimeError("%s gives outputs of shape %s, recur %s" % (label, got.shape, want.shape))
+                raise RuntimeError("%s %s gives outputs of shape %s, recur %s" % (label, fmt, got.shape, want.shape))
             difference = np.abs(want - got)
-            worst[label] = max(worst[label], float(np.max(difference)))
-            passed[label] &= bool(np.all(difference <= ABSOLUTE + RELATIVE * np.abs(got)))
-    return [(label, worst[label], passed[label]) for label in wanted], [b.shape[1] for b in batches]
+            worst = max(worst, float(np.max(difference)))
+            passed &= bool(np.all(difference <= ABSOLUTE + RELATIVE * np.abs(got)))
+        return (fmt, label, worst, passed)
+
+    results = [compare(fmt, label, keras_model) for (fmt, label), keras_model in loaded.items()]
+    # The .h5 model, its weights zeroed, then filled from the .weights.h5 file.
+    for label in wanted:
+        architecture = loaded[(".h5", label)]
+        architecture.set_weights([np.zeros_like(w) for w in architecture.get_weights()])
+        architecture.load_weights(path[".weights.h5"])
+        results.append(compare(".weights.h5", label, architecture))
+    return results, [b.shape[1] for b in batches]
 
 
 def coverage_models(work):
@@ -197,24 +215,28 @@ def main():
     absl.logging.set_verbosity(absl.logging.ERROR)
     tensorflow.get_logger().setLevel("ERROR")
     kerases = {"keras3": keras, "tf_keras": tf_keras}
-    print("keras %s, tf_keras %s; pass: |recur - keras| <= %g + %g*|keras|" % (keras.__version__, tf_keras.__version__, ABSOLUTE, RELATIVE))
+    print("keras %s, tf_keras %s; pass: |recur - keras| <= %g + %g*|keras| (max |d| per format and Keras; ! over)" % (
+        keras.__version__, tf_keras.__version__, ABSOLUTE, RELATIVE))
 
     models = list(args.models) + (coverage_models(args.work) if args.coverage else [])
     if not models:
         parser.error("no models to check")
     failures = 0
     for model in models:
-        name = os.path.basename(os.path.dirname(os.path.abspath(model))) + "_" + os.path.basename(model)[: -len(".h5")]
+        name = os.path.basename(os.path.dirname(os.path.abspath(model))) + "_" + os.path.basename(model).replace(".", "_")
         try:
             results, lengths = check(name, args.recur, model, args.work, args.series, args.window, kerases)
         except Exception as error:  # one line per model, whatever went wrong
             failures += 1
             print("FAIL %-40s %s" % (name, str(error).splitlines()[0] if str(error) else type(error).__name__))
             continue
-        passed = all(ok for _, _, ok in results)
+        passed = all(ok for _, _, _, ok in results)
         failures += not passed
-        detail = "  ".join("%s max|d| %.2g%s" % (label, worst, "" if ok else " (over tolerance)") for label, worst, ok in results)
-        only = "" if len(results) == 2 else "  (exported for %s only)" % results[0][0]
+        labels = sorted({label for _, label, _, _ in results})
+        detail = "  ".join(
+            "%s %s" % (fmt, " ".join("%s %.2g%s" % (label, worst, "" if ok else "!") for f, label, worst, ok in results if f == fmt))
+            for fmt in (".h5", ".keras", ".weights.h5"))
+        only = "" if len(labels) == 2 else "  (exported for %s only)" % labels[0]
         steps = "T=" + ",".join(str(n) for n in lengths)
         print("%s %-40s %-9s %s%s" % ("ok  " if passed else "FAIL", name, steps, detail, only))
     print("%d of %d models match in every Keras they were exported for" % (len(models) - failures, len(models)))

@@ -29,10 +29,10 @@ if [ -x "$shared/tools/check-keras-parity" ]; then
     py=python3
     python3 -c "import h5py" 2>/dev/null || py=.venv-keras/bin/python
     if "$py" -c "import h5py" 2>/dev/null; then
-        "$py" "$shared/tools/check-keras-parity" .build/release/recur --only 'm[1358]_*.h5'
+        "$py" "$shared/tools/check-keras-parity" .build/release/recur --only 'm[1358]_*'
     fi
 fi
-echo "== recur export, loaded back by real Keras 3 and tf_keras (tools/keras_roundtrip.py)"
+echo "== recur export to .h5, .keras and .weights.h5, loaded back by real Keras 3 and tf_keras (tools/keras_roundtrip.py)"
 # The Keras venv the fixtures were made with; created here when a package is missing.
 venv=.venv-keras
 if ! "$venv/bin/python" - 2>/dev/null <<'PY'
@@ -49,6 +49,10 @@ fi
 # layer option (every option the exporter writes; the script adds models of the layers no
 # fixture has). One Python process for all: importing TensorFlow takes seconds.
 roundtrip=(Tests/Fixtures/external/{m1_simplernn,m3_bilstm2,m5_gru,m8_lstm_nolambda}.h5)
+# Models read from the other formats: Keras 3's and tf_keras's .keras archives.
+for model in Tests/Fixtures/external/m3_bilstm2.keras Tests/Fixtures/formats/{k3_named,k3_mixed,k3_functional,k2_mixed}.keras; do
+    if [ -f "$model" ]; then roundtrip+=("$model"); fi
+done
 # Older TensorFlows: fixed-length strings, Python 3.8 Lambdas, Keras 2's hard_sigmoid.
 for model in models/e[0-9]_*.h5 Tests/Fixtures/keras-legacy/tf2.4/{course_bilstm,lstm_recact_hard_sigmoid}.h5; do
     if [ -f "$model" ]; then roundtrip+=("$model"); fi

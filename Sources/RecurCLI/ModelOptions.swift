@@ -1,8 +1,18 @@
 import ArgumentParser
 import RecurKeras
 
-/// How a command finds its model: the file, and Lambda layers mapped by hand.
+/// How a command finds its model: the file, the architecture of a file that holds weights
+/// only, and Lambda layers mapped by hand.
 struct ModelOptions: ParsableArguments {
+    // Not `--arch`: `train` and `lr-find` already take `--arch` for the model they build, and a
+    // command cannot take one option name twice.
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "The architecture of a weights-only model file (.weights.h5, or Keras 2's save_weights .h5): the model's .keras, full .h5 or model.to_json() JSON file, or a layer list in --arch's syntax for weights recur wrote, e.g. \"SimpleRNN(40), Dense(1), Scale(100)\".",
+            valueName: "arch"))
+    var architecture: String?
+
     @Option(
         name: .customLong("lambda"),
         help: ArgumentHelp(
@@ -34,6 +44,9 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load(_ path: String) throws(RecurError) -> KerasModel {
-        try KerasModel.load(path: path, lambdaOverrides: try lambdaOverrides())
+        if let architecture {
+            return try KerasModel.load(weights: path, architecture: ArchitectureSource(argument: architecture), lambdaOverrides: try lambdaOverrides())
+        }
+        return try KerasModel.load(path: path, lambdaOverrides: try lambdaOverrides())
     }
 }

@@ -45,7 +45,7 @@ struct Train: RecurCommand {
     @Option(help: "Step decay's period in epochs.")
     var dropEvery = 10
 
-    @Option(help: ArgumentHelp("Where to write the trained model (.h5).", valueName: "file"), completion: .file())
+    @Option(help: ArgumentHelp("Where to write the trained model (.h5, or .keras for a Keras 3 archive).", valueName: "file"), completion: .file())
     var output: String
 
     @Flag(help: "Print only the final result.")
@@ -55,8 +55,8 @@ struct Train: RecurCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard output.hasSuffix(".h5") || output.hasSuffix(".hdf5") else {
-            throw ValidationError("--output must name a .h5 file (the legacy Keras format both Keras 2 and 3 load)")
+        guard let format = KerasFileFormat(path: output), format != .weightsH5 else {
+            throw ValidationError("--output must name a .h5 file (the legacy Keras format both Keras 2 and 3 load) or a .keras archive")
         }
         guard decaySteps > 0, dropEvery >= 1, decayRate > 0, drop > 0 else { throw ValidationError("schedule parameters must be positive") }
     }
@@ -119,7 +119,7 @@ struct Train: RecurCommand {
         case nil: trained.weights = session.parameters
         }
         let saved = KerasModel(path: output, name: model.config.name, inputDims: model.inputDims, layers: model.layers, weights: trained.weights)
-        try writeLegacyH5(ExportableModel(saved), to: output)
+        try writeKerasFile(ExportableModel(saved), to: output)
 
         switch stop {
         case .diverged(let epoch, let step)?:

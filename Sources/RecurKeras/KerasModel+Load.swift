@@ -3,7 +3,7 @@ import Glibc
 import RecurKernel
 
 extension KerasModel {
-    /// Reads a Keras model file: a legacy full-model `.h5` (Keras 2 or 3).
+    /// Reads a Keras model file: a legacy full-model `.h5` (Keras 2 or 3) or a `.keras` archive.
     ///
     /// - Parameters:
     ///   - lambdaOverrides: operations for Lambda layers, by layer name, that replace what the
@@ -20,13 +20,16 @@ extension KerasModel {
                 return try loadLegacy(reader, path: path, lambdaOverrides: lambdaOverrides)
             }
         case .zip:
-            throw .data("\(path) is a .keras archive, which this build of recur does not read yet; save the model with model.save(\"model.h5\")")
+            return try loadArchive(path: path, lambdaOverrides: lambdaOverrides)
+        case .other:
+            throw .data("\(path) is not a Keras model file (neither HDF5 nor a .keras archive)")
         }
     }
 
-    enum FileKind { case hdf5, zip }
+    enum FileKind { case hdf5, zip, other }
 
-    /// Checks that `path` is a readable file and tells HDF5 from zip by their signatures.
+    /// Checks that `path` is a readable file and tells HDF5 from zip (and from anything else, a
+    /// JSON configuration for one) by their signatures.
     static func sniff(path: String) throws(RecurError) -> FileKind {
         var status = stat()
         guard stat(path, &status) == 0 else {
@@ -44,41 +47,72 @@ extension KerasModel {
         // HDF5 also allows its signature after a user block of 512, 1024, … bytes.
         if read == 8 && isHDF5(path: path) { return .hdf5 }
         if read == 0 { throw .data("\(path) is empty, not a Keras model") }
-        throw .data("\(path) is not a Keras model file (neither HDF5 nor a .keras archive)")
+        return .other
     }
 
     /// A legacy full-model file: `model_config` at the root, weights under `/model_weights`.
     static func loadLegacy(_ reader: HDF5Reader, path: String, lambdaOverrides: [String: LambdaOperation]) throws(RecurError) -> KerasModel {
+        var model = try legacyArchitecture(reader, path: path, lambdaOverrides: lambdaOverrides)
+        guard let weightsGroup = try legacyWeightsGroup(reader, path: path) else {
+            throw .data("\(path) has a model configuration but no model_weights group")
+        }
+        model.weights = try readLegacyWeights(reader, group: weightsGroup, model: model)
+        return model
+    }
+
+    /// The model that a legacy full-model file describes (`model_config` and `keras_version` at
+    /// the root, or `keras_version` under `/model_weights`), without its weights.
+    static func legacyArchitecture(_ reader: HDF5Reader, path: String, lambdaOverrides: [String: LambdaOperation]) throws(RecurError) -> KerasModel {
         let root = reader.file.id
         let configText: String?
         do throws(HDF5Failure) { configText = try reader.stringAttribute("model_config", on: root) } catch {
             throw .data("\(path) has an unreadable model_config attribute: \(error.description)")
         }
         guard let configText else {
-            if reader.hasAttribute("layer_names", on: root) || reader.exists("layers") {
-                throw .data("\(path) holds weights only, without the model's architecture; recur needs a full model saved with model.save(\"model.h5\")")
+            if hasWeightsOnly(reader) {
+                throw .data("\(path) holds weights only, without the model's architecture; give the architecture with --config (the model's .keras, .h5 or model.to_json() file, or a layer list such as \"LSTM(32), Dense(1)\"), or save the full model with model.save(\"model.keras\")")
             }
             throw .data("\(path) is an HDF5 file but not a Keras model: it has no model_config attribute")
         }
-        let json: JSON
-        do throws(JSONError) { json = try JSON.parse(configText) } catch {
-            throw .data("\(path) has a model_config that is not valid JSON (\(error.description))")
-        }
-        let config: KerasModelConfig
-        do throws(RecurError) { config = try KerasModelConfig(json) } catch { throw .data("\(path): \(error.message)") }
+        let config = try parseConfig(configText, path: path, what: "a model_config").config
 
+        let weightsGroup = try legacyWeightsGroup(reader, path: path)
         var version = (try? reader.stringAttribute("keras_version", on: root)) ?? nil
+        if version == nil, let weightsGroup { version = (try? reader.stringAttribute("keras_version", on: weightsGroup.id)) ?? nil }
         let backend = (try? reader.stringAttribute("backend", on: root)) ?? nil
-        guard reader.exists("model_weights") else {
-            throw .data("\(path) has a model configuration but no model_weights group")
+        var model = try assemble(config, configText: configText, version: version, backend: backend, path: path, lambdaOverrides: lambdaOverrides)
+        if model.config.inputDims == nil, let weightsGroup {
+            model.config.inputDims = inferInputDims(reader, group: weightsGroup, layers: model.layers)
         }
-        let weightsGroup: H5Object
-        do throws(HDF5Failure) { weightsGroup = try reader.openGroup("model_weights") } catch {
+        return model
+    }
+
+    /// The `/model_weights` group of a legacy full-model file, if it has one.
+    static func legacyWeightsGroup(_ reader: HDF5Reader, path: String) throws(RecurError) -> H5Object? {
+        guard reader.exists("model_weights") else { return nil }
+        do throws(HDF5Failure) { return try reader.openGroup("model_weights") } catch {
             throw .data("\(path): \(error.description)")
         }
-        if version == nil { version = (try? reader.stringAttribute("keras_version", on: weightsGroup.id)) ?? nil }
-        let major = version.flatMap { Int($0.prefix { $0 != "." }) } ?? (configText.contains("\"batch_shape\"") ? 3 : 2)
+    }
 
+    /// Parses a model configuration: a `model_config` attribute, a `.keras` archive's
+    /// `config.json` or a `model.to_json()` file (`what` names it in errors).
+    static func parseConfig(_ text: String, path: String, what: String) throws(RecurError) -> (json: JSON, config: KerasModelConfig) {
+        let json: JSON
+        do throws(JSONError) { json = try JSON.parse(text) } catch {
+            throw .data("\(path) has \(what) that is not valid JSON (\(error.description))")
+        }
+        do throws(RecurError) { return (json, try KerasModelConfig(json)) } catch { throw .data("\(path): \(error.message)") }
+    }
+
+    /// The model that a configuration describes, its layers mapped onto the kernel, without
+    /// weights. Without a recorded version, a configuration in Keras 3's dialect (`batch_shape`)
+    /// is taken for Keras 3's, any other for Keras 2's: `hard_sigmoid` differs.
+    static func assemble(
+        _ config: KerasModelConfig, configText: String, version: String?, backend: String?, path: String,
+        lambdaOverrides: [String: LambdaOperation]
+    ) throws(RecurError) -> KerasModel {
+        let major = version.flatMap { Int($0.prefix { $0 != "." }) } ?? (configText.contains("\"batch_shape\"") ? 3 : 2)
         let context = MappingContext(kerasMajor: major, lambdaOverrides: lambdaOverrides)
         var layers: [ModelLayer] = []
         for layer in config.layers {
@@ -88,12 +122,7 @@ extension KerasModel {
         if let name = unused.sorted().first {
             throw .usage("\(path) has no Lambda layer named '\(name)' to map")
         }
-        var model = KerasModel(path: path, kerasVersion: version, backend: backend, config: config, layers: layers, weights: [])
-        if model.config.inputDims == nil {
-            model.config.inputDims = inferInputDims(reader, group: weightsGroup, layers: layers)
-        }
-        model.weights = try readLegacyWeights(reader, group: weightsGroup, model: model)
-        return model
+        return KerasModel(path: path, kerasVersion: version, backend: backend, config: config, layers: layers, weights: [])
     }
 
     /// The input shape of a model whose configuration leaves it out (standalone Keras built
@@ -225,6 +254,9 @@ extension KerasModel {
             throw .data("\(path): layer '\(layer)' expects its \(label) to have shape \(shape), but '\(name)' has shape \(info.shape)")
         }
         let count = shape.reduce(1, *)
+        guard !reader.isShapeBomb(dataset, count: count) else {
+            throw .data("\(path): weight '\(name)' of layer '\(layer)' declares \(count) values but stores almost none (a damaged or hostile file)")
+        }
         var values = [Float](repeating: 0, count: count)
         do throws(HDF5Failure) {
             try values.withUnsafeMutableBufferPointer { buffer throws(HDF5Failure) in

@@ -25,7 +25,7 @@ import Testing
         #expect(exported.stdout == original.stdout)
     }
 
-    @Test(arguments: ["model.keras", "model.weights.h5", "model.txt", "model"])
+    @Test(arguments: ["model.txt", "model", "model.json"])
     func otherFormatsAreRefused(name: String) throws {
         let folder = temporaryFolder()
         let result = try recur(["export", Fixtures.path("external/m1_simplernn.h5"), "--output", folder + "/" + name])

@@ -45,6 +45,11 @@ public struct KerasModelConfig: Sendable {
         default:
             throw .data("its model is a '\(className)', and recur reads Sequential and Functional models")
         }
+        // Keras 3's serialisation (`config.json`, `to_json()`) records the shape a model was
+        // built for beside its configuration, which a Sequential without an InputLayer needs.
+        if inputDims == nil {
+            inputDims = Self.sampleDims(json["build_config"]?["input_shape"])
+        }
         weightOrder = (config["layers"]?.array ?? []).compactMap { layer in
             guard layer["class_name"]?.string != "InputLayer" else { return nil }
             return layer["config"]?["name"]?.string ?? layer["name"]?.string

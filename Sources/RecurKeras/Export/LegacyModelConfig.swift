@@ -39,13 +39,7 @@ struct LegacyModelConfig {
                 entries.append(try Self.identityEntry(layer))
             }
         }
-        let weightCount = entries.reduce(0) { $0 + $1.weights.reduce(0) { $0 + $1.shape.reduce(1, *) } }
-        guard weightCount == model.weights.count else {
-            throw .data("the model needs \(weightCount) weights but \(model.weights.count) were given")
-        }
-        if let bad = model.weights.firstIndex(where: { !$0.isFinite }) {
-            throw .data("weight \(bad) of the model is \(model.weights[bad]), which Keras would load but recur cannot read back")
-        }
+        try Self.checkWeights(model, needed: entries.reduce(0) { $0 + $1.weights.reduce(0) { $0 + $1.shape.reduce(1, *) } })
         layers = entries
         let input = JSON.object([
             ("class_name", .string("InputLayer")),
@@ -85,6 +79,16 @@ struct LegacyModelConfig {
         }
     }
 
+    /// Checks that the model holds the `needed` weights, all finite.
+    static func checkWeights(_ model: ExportableModel, needed: Int) throws(RecurError) {
+        guard needed == model.weights.count else {
+            throw .data("the model needs \(needed) weights but \(model.weights.count) were given")
+        }
+        if let bad = model.weights.firstIndex(where: { !$0.isFinite }) {
+            throw .data("weight \(bad) of the model is \(model.weights[bad]), which Keras would load but recur cannot read back")
+        }
+    }
+
     /// The kernel layers planned for a nominal input, which gives every weight's shape.
     static func plan(_ model: ExportableModel) throws(RecurError) -> [Layer] {
         let dims = model.inputDims
@@ -118,27 +122,52 @@ struct LegacyModelConfig {
 
     // MARK: - Layers
 
+    /// The Keras class a layer is written as: the built-in layer that computes what its kernel
+    /// computes (a Lambda becomes a Reshape or a Rescaling), a TimeDistributed(Dense) as the
+    /// TimeDistributed it came as (Keras 3 keys its weights by that class, §6), an identity layer
+    /// as its own class.
+    static func kerasClassName(_ layer: ExportableLayer) -> String {
+        guard let kernel = layer.kernel else { return layer.className }
+        switch kernel.kind {
+        case .dense: return layer.className == "TimeDistributed" ? "TimeDistributed" : "Dense"
+        case .recurrent: return kernel.directions == .bidirectional ? "Bidirectional" : recurrentClassName(kernel.cell)
+        case .elementwise: return "Rescaling"
+        case .activation: return "Activation"
+        case .expandDims, .reshape: return "Reshape"
+        case .flatten: return "Flatten"
+        case .conv1D: return "Conv1D"
+        case .pool1D: return kernel.average ? "AveragePooling1D" : "MaxPooling1D"
+        case .globalPool1D: return kernel.average ? "GlobalAveragePooling1D" : "GlobalMaxPooling1D"
+        case .dropout: return kernel.spatial ? "SpatialDropout1D" : "Dropout"
+        }
+    }
+
     static func entry(_ layer: ExportableLayer, planned: Layer, target: KerasTarget) throws(RecurError) -> LayerEntry {
         let kernel = layer.kernel!
         let name = layer.name
-        let className: String
+        let className = kerasClassName(layer)
         var options: [(key: String, value: JSON)] = []
         var weights: [(name: String, shape: [Int])] = []
         let shapes = KerasModel.weightShapes(of: planned)
         switch kernel.kind {
         case .dense:
-            // A TimeDistributed(Dense) is a Dense on the last axis.
-            className = "Dense"
             options = [
                 ("units", .number(Double(kernel.units))),
                 ("activation", .string(try activationName(kernel.activation, layer: name, target: target))),
                 ("use_bias", .bool(kernel.useBias)),
             ]
+            if className == "TimeDistributed" {
+                let inner = layer.config?["layer"]?["config"]?["name"]?.string ?? "dense"
+                options = [("layer", .object([
+                    ("module", .string("keras.layers")),
+                    ("class_name", .string("Dense")),
+                    ("config", .object([("name", .string(inner)), ("trainable", .bool(true)), ("dtype", .string("float32"))] + options)),
+                ]))]
+            }
             weights = shapes.map { ("\(name)/\($0.label):0", $0.shape) }
         case .recurrent:
             let cellName = recurrentCellName(kernel.cell)
             if kernel.directions == .bidirectional {
-                className = "Bidirectional"
                 let inner = innerLayerName(layer)
                 options = [
                     // Keras 3 looks up a wrapped layer's class by its module, and refuses one
@@ -156,35 +185,28 @@ struct LegacyModelConfig {
                     return ("\(name)/\(parts[0])_\(inner)/\(cellName)/\(parts[1]):0", shape.shape)
                 }
             } else {
-                className = recurrentClassName(kernel.cell)
                 options = try recurrentOptions(kernel, name: nil, layer: name, target: target)
                 weights = shapes.map { ("\(name)/\(cellName)/\($0.label):0", $0.shape) }
             }
         case .elementwise:
-            className = "Rescaling"
             let (scale, offset) = rescaling(kernel)
             guard scale.isFinite, offset.isFinite else {
                 throw .data("layer '\(name)' computes \(describe(kernel)), which no Rescaling layer can hold")
             }
             options = [("scale", .number(scale)), ("offset", .number(offset))]
         case .activation:
-            className = "Activation"
             options = [("activation", .string(try activationName(kernel.activation, layer: name, target: target)))]
         case .expandDims:
             // expand_dims on [batch, n]: a Reshape with the unknown length left to Keras (-1),
             // which both Kerases accept for a window of any length.
-            className = "Reshape"
             let target: [Double] = kernel.axis == 1 ? [1, -1] : [-1, 1]
             options = [("target_shape", .array(target.map { .number($0) }))]
         case .flatten:
-            className = "Flatten"
             options = [("data_format", .string("channels_last"))]
         case .reshape:
-            className = "Reshape"
             let dims = kernel.target.steps == 0 ? [kernel.target.features] : [kernel.target.steps, kernel.target.features]
             options = [("target_shape", .array(dims.map { .number(Double($0)) }))]
         case .conv1D:
-            className = "Conv1D"
             options = [
                 ("filters", .number(Double(kernel.units))),
                 ("kernel_size", .array([.number(Double(kernel.window.size))])),
@@ -198,7 +220,6 @@ struct LegacyModelConfig {
             ]
             weights = shapes.map { ("\(name)/\($0.label):0", $0.shape) }
         case .pool1D:
-            className = kernel.average ? "AveragePooling1D" : "MaxPooling1D"
             options = [
                 ("pool_size", .array([.number(Double(kernel.window.size))])),
                 ("strides", .array([.number(Double(kernel.window.stride))])),
@@ -206,10 +227,8 @@ struct LegacyModelConfig {
                 ("data_format", .string("channels_last")),
             ]
         case .globalPool1D:
-            className = kernel.average ? "GlobalAveragePooling1D" : "GlobalMaxPooling1D"
             options = [("data_format", .string("channels_last")), ("keepdims", .bool(false))]
         case .dropout:
-            className = kernel.spatial ? "SpatialDropout1D" : "Dropout"
             options = [("rate", .number(Double(kernel.rate)))]
         }
         return LayerEntry(name: name, json: layerJSON(className, layer, options, hasWeights: !weights.isEmpty), weights: weights)
