@@ -82,9 +82,10 @@ write("config_not_a_model.h5", 65, ["class_name"], config_text='[1, 2, 3]')
 write("unsupported_layer.h5", 65, ["Conv2D", "'conv'"], config=json.loads(json.dumps(CONFIG).replace(
     '{"class_name": "Dense", "config": {"name": "dense", "units": 1}}',
     '{"class_name": "Conv2D", "config": {"name": "conv", "filters": 1}}')))
-write("stateful_layer.h5", 65, ["lstm", "stateful"], config=json.loads(json.dumps(CONFIG).replace('"units": 5', '"units": 5, "stateful": true')))
+write("return_state_layer.h5", 65, ["lstm", "return_state"], config=json.loads(json.dumps(CONFIG).replace('"units": 5', '"units": 5, "return_state": true')))
 write("absurd_units.h5", 65, ["lstm", "units"], config=json.loads(json.dumps(CONFIG).replace('"units": 5', '"units": 1099511627776')))
-write("no_input_shape.h5", 65, ["input"], config={"class_name": "Sequential", "config": {"name": "seq", "layers": CONFIG["config"]["layers"][1:]}})
+write("no_input_shape.h5", 0, [], config={"class_name": "Sequential", "config": {"name": "seq", "layers": CONFIG["config"]["layers"][1:]}})
+write("four_dimensional_input.h5", 65, ["input"], config=json.loads(json.dumps(CONFIG).replace('[null, null, 1]', '[null, 5, 2, 1]')))
 write("no_model_weights.h5", 65, ["model_weights"])
 with h5py.File(os.path.join(OUT, "no_model_weights.h5"), "a") as f:
     del f["model_weights"]

@@ -60,7 +60,7 @@ import Testing
 
     /// Options that change the numbers and are not implemented are refused by name.
     @Test(arguments: [
-        ("LSTM", #"{"name": "l", "units": 2, "stateful": true}"#, "stateful"),
+        ("Conv1D", #"{"name": "c", "filters": 2, "kernel_size": 3, "groups": 2}"#, "groups"),
         ("LSTM", #"{"name": "l", "units": 2, "return_state": true}"#, "return_state"),
         ("GRU", #"{"name": "g", "units": 2, "time_major": true}"#, "time_major"),
         ("Dense", #"{"name": "d", "units": 2, "activation": "softmax"}"#, "softmax"),
