@@ -20,6 +20,29 @@ struct ModelOptions: ParsableArguments {
             valueName: "name=op"))
     var lambdas: [String] = []
 
+    @Option(
+        name: .customLong("max-memory"),
+        help: ArgumentHelp(
+            "Refuse, before allocating, a model whose memory would exceed this many bytes (suffix K, M or G; default: half of this machine's memory).",
+            valueName: "bytes"))
+    var maxMemory: String?
+
+    /// The `--max-memory` limit in bytes.
+    func memoryLimit() throws(RecurError) -> Int {
+        guard let maxMemory else { return defaultMemoryLimit }
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        var digits = Substring(maxMemory)
+        var scale = 1
+        if let last = digits.last, let unit = units[last] {
+            scale = unit
+            digits = digits.dropLast()
+        }
+        guard let value = Int(digits), value > 0, value <= Int.max / scale else {
+            throw .usage("--max-memory \(maxMemory): give a number of bytes, e.g. 64M or 2G")
+        }
+        return value * scale
+    }
+
     /// Parses the `--lambda` mappings.
     func lambdaOverrides() throws(RecurError) -> [String: LambdaOperation] {
         var result: [String: LambdaOperation] = [:]
@@ -44,9 +67,13 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load(_ path: String) throws(RecurError) -> KerasModel {
+        var model: KerasModel
         if let architecture {
-            return try KerasModel.load(weights: path, architecture: ArchitectureSource(argument: architecture), lambdaOverrides: try lambdaOverrides())
+            model = try KerasModel.load(weights: path, architecture: ArchitectureSource(argument: architecture), lambdaOverrides: try lambdaOverrides())
+        } else {
+            model = try KerasModel.load(path: path, lambdaOverrides: try lambdaOverrides())
         }
-        return try KerasModel.load(path: path, lambdaOverrides: try lambdaOverrides())
+        model.memoryLimit = try memoryLimit()
+        return model
     }
 }

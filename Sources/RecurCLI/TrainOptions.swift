@@ -106,6 +106,7 @@ struct TrainingOptions: ParsableArguments {
         }
         let spec = try ArchitectureSpec(arch ?? "")
         var model = KerasModel(path: "--arch", inputDims: [nil], layers: spec.layers, weights: [])
+        model.memoryLimit = try modelOptions.memoryLimit()
         model.weights = [Float](repeating: 0, count: try model.parameterCount())
         return (model, true)
     }

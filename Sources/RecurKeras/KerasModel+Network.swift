@@ -36,13 +36,42 @@ extension KerasModel {
 
 extension KerasModel {
     func planned(input: TensorShape, batch: Int, training: Bool, optimizerSlots: Int) throws(RecurError) -> Network {
+        // Plan first (nothing is allocated) to refuse an arena over the limit.
+        var table = kernelLayers
+        let plan: NetworkPlan
+        do throws(PlanError) {
+            plan = try table.withUnsafeMutableBufferPointer { buffer throws(PlanError) in
+                try NetworkPlan(layers: buffer, input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
+            }
+        } catch {
+            throw planFailure(error)
+        }
+        guard plan.totalBytes <= memoryLimit else {
+            throw .data("\(path) needs \(plan.totalBytes) bytes (\(megabytes(plan.totalBytes))) for a batch of \(batch), more than the limit of \(megabytes(memoryLimit)); lower --batch or raise --max-memory")
+        }
         do throws(PlanError) {
             return try Network(layers: kernelLayers, input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
         } catch {
-            let name = kernelLayerNames[safe: error.layer] ?? "?"
-            throw .data("\(path): layer '\(name)' cannot run: \(error.reason.text)")
+            throw planFailure(error)
         }
     }
+
+    func planFailure(_ error: PlanError) -> RecurError {
+        let name = kernelLayerNames[safe: error.layer] ?? "?"
+        return .data("\(path): layer '\(name)' cannot run: \(error.reason.text)")
+    }
+}
+
+/// Half of the machine's memory: a generous default that still refuses an arena the box
+/// cannot hold, before trying to allocate it.
+public let defaultMemoryLimit: Int = {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+    return pages > 0 && size > 0 ? pages / 2 * size : 1 << 32
+}()
+
+func megabytes(_ bytes: Int) -> String {
+    let tenths = (bytes * 10 + (1 << 19)) >> 20
+    return "\(tenths / 10).\(tenths % 10) MB"
 }
 
 extension StaticString {

@@ -14,6 +14,9 @@ public struct KerasModel: Sendable {
     public let layers: [ModelLayer]
     /// All weights, layer after layer, each layer's in Keras's `weight_names` order.
     public var weights: [Float]
+    /// The most memory a network of this model may take; planning refuses more before anything
+    /// is allocated (`--max-memory`; by default half of the machine's memory).
+    public var memoryLimit: Int = defaultMemoryLimit
 
     /// The number of parameters the model's layers need for its input.
     public func parameterCount() throws(RecurError) -> Int {

@@ -82,3 +82,25 @@ import Testing
         }
     }
 }
+
+@Suite struct MemoryLimitTests {
+    /// A model whose arena would pass --max-memory is refused before anything is allocated,
+    /// with the size it needed.
+    @Test func refusedBeforeAllocating() throws {
+        let result = try recur(["predict", Fixtures.path("external/m3_bilstm2.h5"), "--input", "-", "--max-memory", "64K"],
+                               input: (1...20).map(String.init).joined(separator: ",") + "\n")
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("needs"), "\(result.stderr)")
+        #expect(result.stderr.contains("bytes"))
+        #expect(result.stderr.contains("--max-memory"))
+        let train = try recur(["train", "--arch", "LSTM(512), Dense(1)", "--series", Fixtures.repository + "/models/course_series.csv",
+                               "--batch", "4096", "--epochs", "1", "--max-memory", "1M", "--output", temporaryFolder() + "/x.h5"])
+        #expect(train.status == 65)
+        #expect(train.stderr.contains("more than the limit of 1.0 MB"), "\(train.stderr)")
+        let fits = try recur(["predict", Fixtures.path("external/m3_bilstm2.h5"), "--input", "-", "--max-memory", "4M"],
+                             input: (1...20).map(String.init).joined(separator: ",") + "\n")
+        #expect(fits.status == 0, "\(fits.stderr)")
+        let bad = try recur(["predict", Fixtures.path("external/m3_bilstm2.h5"), "--input", "-", "--max-memory", "lots"], input: "1\n")
+        #expect(bad.status == 64)
+    }
+}
