@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 
 ./tools/setup.sh
 
+# --- plots: the plot tests render SVG with librsvg's rsvg-convert (Debian: librsvg2-bin) ---
+if ! command -v rsvg-convert >/dev/null; then
+    echo "setup: installing librsvg2-bin (rsvg-convert renders the plots in the plot tests)"
+    as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq librsvg2-bin >/dev/null
+fi
+# --- end plots ---
+
 echo "== kernel as Embedded Swift with -no-allocations"
 ./tools/check-embedded.sh
 

@@ -76,14 +76,13 @@ struct Bench: RecurCommand {
 
         let mallocText = mallocs.map { NumberText.format($0, digits: 3) } ?? "not counted (libRecurMallocCounter.so not found beside recur)"
         if json {
-            let mallocJSON = mallocs.map { NumberText.format($0, digits: 6) } ?? "null"
-            Console.out("""
-                {"model": "\(model.path)", "window": \(window), "batch1_median_us": \(NumberText.format(median, digits: 6)), \
-                "batch1_p99_us": \(NumberText.format(p99, digits: 6)), "batch": \(batch), \
-                "windows_per_second": \(NumberText.format(perSecond, digits: 6)), "mallocs_per_window": \(mallocJSON), \
-                "arena_bytes": \(single.plan.totalBytes)}
-
-                """)
+            JSON.print([
+                ("model", .string(model.path)), ("window", .int(window)),
+                ("batch1_median_us", .rounded(median, digits: 6)), ("batch1_p99_us", .rounded(p99, digits: 6)),
+                ("batch", .int(batch)), ("windows_per_second", .rounded(perSecond, digits: 6)),
+                ("mallocs_per_window", mallocs.map { .rounded($0, digits: 6) } ?? .null),
+                ("arena_bytes", .int(single.plan.totalBytes)),
+            ])
         } else {
             Console.out("""
                 \(model.path), window \(window)

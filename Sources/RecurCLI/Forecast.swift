@@ -8,10 +8,13 @@ struct Forecast: RecurCommand {
         discussion: """
             For every time t from SPLIT on, the model sees series[t-W ..< t] and forecasts \
             series[t]. Prints 'MAE: <value>' and 'MSE: <value>' over series[SPLIT...]. With no \
-            arguments it runs the shipped default model on the course's series.
+            arguments it runs the shipped default model on the course's series. --plot draws the \
+            series and the forecast over that range; --json prints the errors, and those of the \
+            naive forecast (each value forecast by the one before it), as one JSON object.
 
             Example:
-              recur forecast models/e1_simplernn.h5 --series models/course_series.csv --window 20 --split 1000
+              recur forecast models/e1_simplernn.h5 --series models/course_series.csv --window 20 --split 1000 \\
+                --plot forecast.svg
             """)
 
     @Argument(help: ArgumentHelp("The Keras model file (default: the shipped \(Defaults.model)).", valueName: "model"), completion: .file())
@@ -32,6 +35,15 @@ struct Forecast: RecurCommand {
     @Option(help: ArgumentHelp("Write time,value,forecast rows for the validation range to this CSV file.", valueName: "csv"), completion: .file())
     var output: String?
 
+    @Option(help: ArgumentHelp("Draw the series and the forecast over the validation range in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
+    var plot: String?
+
+    @Option(help: ArgumentHelp("With --plot: label the time axis with this column of the series file (a year, a time stamp), not the row.", valueName: "name"))
+    var timeColumn: String?
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
     @Option(help: "Windows run together.")
     var batch = 256
 
@@ -41,6 +53,7 @@ struct Forecast: RecurCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if let window, window < 1 { throw ValidationError("--window must be at least 1") }
         guard split >= 1 else { throw ValidationError("--split must be at least 1") }
+        if let plot, !plot.hasSuffix(".svg") { throw ValidationError("--plot must name a .svg file") }
     }
 
     func execute() throws(RecurError) {
@@ -58,8 +71,39 @@ struct Forecast: RecurCommand {
             }
             try AtomicFile.write(csv, to: output)
         }
-        Console.out("MAE: \(NumberText.format(result.mae, digits: 7))\nMSE: \(NumberText.format(result.mse, digits: 7))\n")
+        if let plot {
+            let times = try timeColumn.map { name throws(RecurError) in try Series(path: seriesPath, column: name) }
+            if let times, times.values.count != series.values.count {
+                throw .data("\(seriesPath): column \(times.column) has \(times.values.count) numbers and column \(series.column) \(series.values.count)")
+            }
+            try Plots.write(Plots.forecast(series: series.values, forecasts: result.forecasts, split: split, mae: result.mae, model: modelPath, seriesName: seriesPath, column: series.column, times: times), to: plot)
+        }
+        if json {
+            let naive = naiveErrors(series: series.values, split: split)
+            JSON.print([
+                ("model", .string(modelPath)), ("series", .string(seriesPath)), ("column", .string(series.column)),
+                ("window", .int(window)), ("split", .int(split)), ("count", .int(result.forecasts.count)),
+                ("mae", .finite(result.mae)), ("mse", .finite(result.mse)),
+                ("naive_mae", .finite(naive.mae)), ("naive_mse", .finite(naive.mse)),
+            ])
+        } else {
+            Console.out("MAE: \(NumberText.format(result.mae, digits: 7))\nMSE: \(NumberText.format(result.mse, digits: 7))\n")
+        }
     }
+}
+
+/// The errors over `series[split...]` of the naive forecast, which forecasts each value by the
+/// one before it (the course's baseline), in float32 as ``forecast(model:series:window:split:batch:)``
+/// measures.
+func naiveErrors(series: [Double], split: Int) -> (mae: Double, mse: Double) {
+    var absolute = 0.0, squared = 0.0
+    for time in split..<series.count {
+        let error = Double(Float(series[time])) - Double(Float(series[time - 1]))
+        absolute += abs(error)
+        squared += error * error
+    }
+    let count = Double(series.count - split)
+    return (absolute / count, squared / count)
 }
 
 /// One-step-ahead forecasts of `series[split...]` and their errors.

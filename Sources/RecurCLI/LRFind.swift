@@ -10,13 +10,16 @@ struct LRFind: RecurCommand {
         abstract: "Sweep the learning rate over epochs, as the course does, and suggest one.",
         discussion: """
             Trains the model with lr(epoch) = START · 10^(epoch / PER-DECADE) and prints one line \
-            per epoch: epoch, learning rate, loss. The suggested rate is the one where the \
-            smoothed loss is lowest before it diverges (rises past four times its minimum or \
-            stops being finite) — the point the course picks by eye from the plot.
+            per epoch: epoch, learning rate, loss (CSV, with a header), or on a terminal a \
+            progress line per epoch. The suggested rate is the one where the smoothed loss is \
+            lowest before it diverges (rises past four times its minimum or stops being finite) \
+            — the point the course picks by eye from the plot, which --plot draws: the loss \
+            against the learning rate on a logarithmic axis, the suggested rate marked.
 
             Example:
               recur lr-find --arch "SimpleRNN(40, return_sequences=True), SimpleRNN(40), Dense(1), Scale(100)" \\
-                --loss huber --momentum 0.9 --batch 128 --start 1e-8 --epochs 100 --per-decade 20 --seed 1
+                --loss huber --momentum 0.9 --batch 128 --start 1e-8 --epochs 100 --per-decade 20 --seed 1 \\
+                --plot lr.svg
             """)
 
     @OptionGroup var options: TrainingOptions
@@ -30,8 +33,15 @@ struct LRFind: RecurCommand {
     @Option(help: "Epochs per tenfold increase of the learning rate.")
     var perDecade: Double = 20
 
+    @Option(help: ArgumentHelp("Draw the loss against the learning rate in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
+    var plot: String?
+
+    @Flag(help: "Print only the suggested rate.")
+    var quiet = false
+
     func validate() throws {
         guard start > 0, epochs >= 2, perDecade > 0 else { throw ValidationError("--start and --per-decade must be positive and --epochs at least 2") }
+        if let plot, !plot.hasSuffix(".svg") { throw ValidationError("--plot must name a .svg file") }
     }
 
     func execute() throws(RecurError) {
@@ -42,20 +52,40 @@ struct LRFind: RecurCommand {
             shuffleBuffer: options.shuffleBuffer, seed: options.resolvedSeed, initialize: initialize)
         recur_install_stop_handlers()
         let schedule = Schedule.sweep(perDecade: perDecade)
-        Console.out("epoch,lr,loss\n")
+        let style = ProgressStyle.standardOutput(quiet: quiet)
+        var bar: ProgressBar?
+        if case .terminal(let columns) = style {
+            bar = ProgressBar(epochs: epochs, stepsPerEpoch: (data.windowCount + options.batch - 1) / options.batch, columns: columns, now: recur_monotonic_nanoseconds())
+        }
+        if style == .lines { Console.out("epoch,lr,loss\n") }
         var curve: [(rate: Double, loss: Double)] = []
         for epoch in 0..<epochs {
             let rate = schedule.rate(initial: start, epoch: epoch, step: 0)
-            let (result, stopped) = session.epoch(data, batch: options.batch, learningRate: { _ in rate }, stopRequested: { recur_stop_flag().pointee })
+            let rateText = "lr: \(NumberText.format(Double(rate), digits: 3))"
+            bar?.startEpoch(epoch, now: recur_monotonic_nanoseconds())
+            let (result, stopped) = session.epoch(
+                data, batch: options.batch, learningRate: { _ in rate }, stopRequested: { recur_stop_flag().pointee },
+                progress: { partial in
+                    if let line = bar?.step(partial, leading: rateText, now: recur_monotonic_nanoseconds()) { Console.out(line) }
+                })
             curve.append((Double(rate), result.loss))
-            Console.out("\(epoch + 1),\(NumberText.format(Double(rate), digits: 6)),\(NumberText.format(result.loss, digits: 7))\n")
+            if let line = bar?.finish(result, leading: rateText, now: recur_monotonic_nanoseconds()) {
+                Console.out(line)
+            } else if style == .lines {
+                Console.out("\(epoch + 1),\(NumberText.format(Double(rate), digits: 6)),\(NumberText.format(result.loss, digits: 7))\n")
+            }
             if case .signal(let signal)? = stopped {
                 throw RecurError(.interrupted(signal), "stopped by signal \(signal) during epoch \(epoch + 1)")
             }
             // Once the loss is no longer finite every later epoch is too.
             if case .diverged? = stopped { break }
         }
-        if let suggestion = suggestRate(curve) {
+        let suggestion = suggestRate(curve)
+        if let plot {
+            let title = "Learning-rate sweep: \(NumberText.format(start, digits: 3)) · 10^(epoch/\(NumberText.format(perDecade, digits: 6))), \(curve.count) epochs"
+            try Plots.write(Plots.learningRate(curve: curve, suggestion: suggestion, title: title), to: plot)
+        }
+        if let suggestion {
             Console.out("Suggested learning rate: \(NumberText.format(suggestion, digits: 3))\n")
         } else {
             Console.out("Suggested learning rate: none (the loss never fell)\n")

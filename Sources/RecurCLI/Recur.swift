@@ -10,6 +10,14 @@ public struct Recur: ParsableCommand {
             Exit status: 0 on success, 64 for a wrong command line, 65 for bad data (a file that is \
             not a Keras model, an unsupported layer, a line that is not a number), 66 for a missing \
             or unreadable file, 73 for an output that cannot be written, 1 for anything else.
+
+            Shell completion: recur --generate-completion-script bash|zsh|fish writes a script \
+            that completes subcommands, options and file names (docs/shell-completion.md).
+
+            Examples:
+              recur forecast --plot forecast.svg
+              recur inspect models/e3_bilstm2.h5
+              recur help train
             """,
         subcommands: [Predict.self, Forecast.self, Inspect.self, Train.self, LRFind.self, Bench.self, Stream.self, Export.self]
     )

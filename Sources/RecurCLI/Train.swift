@@ -12,14 +12,18 @@ struct Train: RecurCommand {
             batches of windows of series[..<split] as the course's tf.data pipeline makes them, \
             prints the loss and MAE per epoch, writes OUT.h5 (a file keras.models.load_model \
             opens), and prints the validation 'MAE:' of the course's forecast loop. The memory \
-            for training is allocated once, before the first epoch, and printed. SIGINT or \
+            for training is allocated once, before the first epoch, and printed. On a terminal \
+            each epoch is a progress line updated as its steps run (step, loss, MAE, time, ETA); \
+            otherwise each epoch prints one plain line when it ends. --plot draws the loss and \
+            MAE per epoch, beside the last fifth of the epochs zoomed in. SIGINT or \
             SIGTERM stop after the current step and save the best weights so far (exit 130/143); \
             a NaN or infinite loss stops training, keeps the last finite weights and exits 65.
 
             Examples:
               recur train --arch "SimpleRNN(40, return_sequences=True), SimpleRNN(40), Dense(1), Scale(100)" \\
                 --loss huber --lr 5e-5 --momentum 0.9 --batch 128 --epochs 400 --seed 1 --output simplernn.h5
-              recur train --from models/e3_bilstm2.h5 --loss mse --lr 1e-6 --epochs 10 --output tuned.h5
+              recur train --from models/e3_bilstm2.h5 --loss mse --lr 1e-6 --epochs 10 --output tuned.h5 \
+                --plot tuned.svg
             """)
 
     @OptionGroup var options: TrainingOptions
@@ -48,8 +52,14 @@ struct Train: RecurCommand {
     @Option(help: ArgumentHelp("Where to write the trained model (.h5, or .keras for a Keras 3 archive).", valueName: "file"), completion: .file())
     var output: String
 
+    @Option(help: ArgumentHelp("Draw the loss and MAE per epoch in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
+    var plot: String?
+
     @Flag(help: "Print only the final result.")
     var quiet = false
+
+    @Flag(help: "Print only one JSON object: the run, the per-epoch history and the validation MAE and MSE.")
+    var json = false
 
     enum ScheduleName: String, ExpressibleByArgument, CaseIterable { case constant, exponential, step }
 
@@ -59,6 +69,7 @@ struct Train: RecurCommand {
             throw ValidationError("--output must name a .h5 file (the legacy Keras format both Keras 2 and 3 load) or a .keras archive")
         }
         guard decaySteps > 0, dropEvery >= 1, decayRate > 0, drop > 0 else { throw ValidationError("schedule parameters must be positive") }
+        if let plot, !plot.hasSuffix(".svg") { throw ValidationError("--plot must name a .svg file") }
     }
 
     var learningRateSchedule: Schedule {
@@ -77,10 +88,18 @@ struct Train: RecurCommand {
             model: model, data: data, batch: options.batch, recipe: options.recipe,
             shuffleBuffer: options.shuffleBuffer, seed: seed, initialize: initialize)
         recur_install_stop_handlers()
-        if !quiet {
+        let style = ProgressStyle.standardOutput(quiet: quiet || json)
+        let stepsPerEpoch = (data.windowCount + options.batch - 1) / options.batch
+        if style != .silent {
             Console.out("Training arena: \(describe(session.network.plan))\n")
-            Console.out("\(data.windowCount) windows, \(epochs) epochs of \((data.windowCount + options.batch - 1) / options.batch) steps, seed \(seed)\n")
+            Console.out("\(data.windowCount) windows, \(epochs) epochs of \(stepsPerEpoch) steps, seed \(seed)\n")
         }
+        var bar: ProgressBar?
+        if case .terminal(let columns) = style {
+            bar = ProgressBar(epochs: epochs, stepsPerEpoch: stepsPerEpoch, columns: columns, now: recur_monotonic_nanoseconds())
+        }
+        var history: [EpochResult] = []
+        history.reserveCapacity(epochs)
         let schedule = learningRateSchedule
         let initial = options.lr
         var best = (loss: Double.infinity, weights: session.parameters)
@@ -89,28 +108,38 @@ struct Train: RecurCommand {
         var finished = 0
         for epoch in 0..<epochs {
             let perEpoch = schedule.rate(initial: initial, epoch: epoch, step: 0)
+            bar?.startEpoch(epoch, now: recur_monotonic_nanoseconds())
             let (result, stopped) = session.epoch(
                 data, batch: options.batch,
                 learningRate: { step in
                     if case .exponential = schedule { return schedule.rate(initial: initial, epoch: epoch, step: step) }
                     return perEpoch
                 },
-                stopRequested: { recur_stop_flag().pointee })
+                stopRequested: { recur_stop_flag().pointee },
+                progress: { partial in
+                    if let line = bar?.step(partial, now: recur_monotonic_nanoseconds()) { Console.out(line) }
+                })
             if case .diverged(_, let step)? = stopped {
                 stop = .diverged(epoch: epoch + 1, step: step)
                 break
             }
             finished = epoch + 1
+            history.append(result)
             lastFinite = session.parameters
             if result.loss < best.loss { best = (result.loss, lastFinite) }
-            if !quiet {
-                Console.out("Epoch \(epoch + 1)/\(epochs) - \(result.steps) steps - loss: \(NumberText.format(result.loss, digits: 6)) - mae: \(NumberText.format(result.mae, digits: 6)) - lr: \(NumberText.format(Double(result.learningRate), digits: 4)) - \(NumberText.format(result.seconds, digits: 3)) s\n")
+            let rate = "lr: \(NumberText.format(Double(result.learningRate), digits: 4))"
+            if let line = bar?.finish(result, trailing: rate, now: recur_monotonic_nanoseconds()) {
+                Console.out(line)
+            } else if style == .lines {
+                Console.out("Epoch \(epoch + 1)/\(epochs) - \(result.steps) steps - loss: \(NumberText.format(result.loss, digits: 6)) - mae: \(NumberText.format(result.mae, digits: 6)) - \(rate) - \(NumberText.format(result.seconds, digits: 3)) s\n")
             }
             if let stopped {
                 stop = stopped
                 break
             }
         }
+
+        if let close = bar?.close() { Console.out(close) }
 
         var trained = model
         switch stop {
@@ -121,6 +150,7 @@ struct Train: RecurCommand {
         let saved = KerasModel(path: output, name: model.config.name, inputDims: model.inputDims, layers: model.layers, weights: trained.weights)
         try writeKerasFile(ExportableModel(saved), to: output)
 
+        if stop != nil, let plot { try Plots.write(Plots.training(history: history, lossName: options.loss.rawValue, title: "\(Plots.baseName(output)): loss and MAE per epoch (stopped early)"), to: plot) }
         switch stop {
         case .diverged(let epoch, let step)?:
             throw .data("training diverged at epoch \(epoch), step \(step): the loss is not a finite number; \(output) holds the weights after epoch \(finished) — try a lower --lr")
@@ -130,8 +160,29 @@ struct Train: RecurCommand {
         case nil:
             break
         }
-        if !quiet { Console.out("Saved \(output)\n") }
+        if style != .silent { Console.out("Saved \(output)\n") }
         let result = try forecast(model: saved, series: data.values.map(Double.init), window: data.window, split: data.split, batch: 256)
-        Console.out("MAE: \(NumberText.format(result.mae, digits: 7))\nMSE: \(NumberText.format(result.mse, digits: 7))\n")
+        if let plot {
+            let title = "\(Plots.baseName(output)): loss and MAE per epoch; validation MAE \(NumberText.format(result.mae, digits: 5))"
+            try Plots.write(Plots.training(history: history, lossName: options.loss.rawValue, title: title), to: plot)
+        }
+        if json {
+            JSON.print([
+                ("output", .string(output)), ("seed", seed < 1 << 53 ? .number(Double(seed)) : .string(String(seed))), ("epochs", .int(history.count)),
+                ("steps_per_epoch", .int(stepsPerEpoch)), ("windows", .int(data.windowCount)),
+                ("window", .int(data.window)), ("split", .int(data.split)),
+                ("arena_bytes", .int(session.network.plan.totalBytes)),
+                ("history", .object([
+                    ("loss", .array(history.map { .finite($0.loss) })),
+                    ("mae", .array(history.map { .finite($0.mae) })),
+                    ("mse", .array(history.map { .finite($0.mse) })),
+                    ("learning_rate", .array(history.map { .float($0.learningRate) })),
+                    ("seconds", .array(history.map { .rounded($0.seconds, digits: 4) })),
+                ])),
+                ("mae", .finite(result.mae)), ("mse", .finite(result.mse)),
+            ])
+        } else {
+            Console.out("MAE: \(NumberText.format(result.mae, digits: 7))\nMSE: \(NumberText.format(result.mse, digits: 7))\n")
+        }
     }
 }

@@ -62,7 +62,18 @@ struct TrainingOptions: ParsableArguments {
     @OptionGroup var modelOptions: ModelOptions
 
     enum LossName: String, ExpressibleByArgument, CaseIterable { case huber, mse, mae }
-    enum OptimizerName: String, ExpressibleByArgument, CaseIterable { case sgd, adam, rmsprop }
+    enum OptimizerName: String, ExpressibleByArgument, CaseIterable {
+        case sgd, adam, rmsprop
+
+        /// The update rule this name and momentum give (Adam has no momentum option).
+        func rule(momentum: Double, nesterov: Bool) -> Optimizer {
+            switch self {
+            case .sgd: return .sgd(momentum: Float(momentum), nesterov: nesterov)
+            case .adam: return .adamDefault
+            case .rmsprop: return .rmsprop(rho: 0.9, momentum: Float(momentum), epsilon: 1e-7)
+            }
+        }
+    }
 
     func validate() throws {
         guard (arch == nil) != (from == nil) else { throw ValidationError("give either --arch SPEC or --from MODEL") }
@@ -82,12 +93,7 @@ struct TrainingOptions: ParsableArguments {
         case .mse: lossFunction = .meanSquaredError
         case .mae: lossFunction = .meanAbsoluteError
         }
-        let rule: Optimizer
-        switch optimizer {
-        case .sgd: rule = .sgd(momentum: Float(momentum), nesterov: nesterov)
-        case .adam: rule = .adamDefault
-        case .rmsprop: rule = .rmsprop(rho: 0.9, momentum: Float(momentum), epsilon: 1e-7)
-        }
+        let rule = optimizer.rule(momentum: momentum, nesterov: nesterov)
         var clipping = GradientClipping.none
         if let clipnorm { clipping = .norm(Float(clipnorm)) }
         if let globalClipnorm { clipping = .globalNorm(Float(globalClipnorm)) }

@@ -119,9 +119,15 @@ struct TrainingSession: ~Copyable {
 
     /// One pass over the training windows in shuffled batches.
     ///
-    /// - Parameter stopRequested: checked after every step; when it returns a signal the epoch
-    ///   ends early with ``TrainingStop/signal(_:)``.
-    mutating func epoch(_ data: TrainingData, batch: Int, learningRate: (Int) -> Float, stopRequested: () -> Int32) -> (EpochResult, TrainingStop?) {
+    /// - Parameters:
+    ///   - stopRequested: checked after every step; when it returns a signal the epoch ends
+    ///     early with ``TrainingStop/signal(_:)``.
+    ///   - progress: called after every step with the epoch's figures so far (a progress bar);
+    ///     it runs inside the step loop, so it should allocate only when it prints.
+    mutating func epoch(
+        _ data: TrainingData, batch: Int, learningRate: (Int) -> Float, stopRequested: () -> Int32,
+        progress: (EpochResult) -> Void = { _ in }
+    ) -> (EpochResult, TrainingStop?) {
         let started = recur_monotonic_nanoseconds()
         let inputWidth = network.plan.input.count
         let targetWidth = network.plan.output.count
@@ -149,6 +155,7 @@ struct TrainingSession: ~Copyable {
             let seconds = Double(recur_monotonic_nanoseconds() - started) / 1e9
             let result = EpochResult(loss: lossSum / Double(samples), mae: absolute / Double(values), mse: squared / Double(values), steps: steps, seconds: seconds, learningRate: rate)
             if !value.loss.isFinite { return (result, .diverged(epoch: 0, step: steps)) }
+            progress(result)
             let signal = stopRequested()
             if signal != 0 { return (result, .signal(signal)) }
         }
