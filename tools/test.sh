@@ -32,6 +32,28 @@ if ! swift test --skip-build > .build/test.log 2>&1; then
 fi
 grep -E 'Test run with|Executed .* tests' .build/test.log
 
+# --- sanitizers (issue 7): the kernel and import tests under AddressSanitizer ---
+# A build of its own (.build-asan). LeakSanitizer is on too, with suppressions only for leaks
+# inside the toolchain's Foundation and XCTest (tools/lsan-tests.supp). The allocation tests
+# still count, through ASan's malloc hook (CSupport/CAllocCounter). The whole suite under ASan,
+# ThreadSanitizer and UBSan, and the fuzzers, are run by hand: docs/fuzzing.md.
+echo "== swift test --sanitize=address (RecurKernelTests, RecurKerasTests)"
+asan_started=$SECONDS
+if ! swift build --build-tests --sanitize=address --scratch-path .build-asan > .build/asan-build.log 2>&1; then
+    grep -E 'error' .build/asan-build.log | head -40
+    echo "swift build --sanitize=address failed (full log: .build/asan-build.log)"
+    exit 1
+fi
+if ! LSAN_OPTIONS="suppressions=$PWD/tools/lsan-tests.supp" swift test --skip-build --sanitize=address \
+    --scratch-path .build-asan --filter 'RecurKernelTests|RecurKerasTests' > .build/asan-test.log 2>&1; then
+    grep -E '✘|ERROR: (Address|Leak)Sanitizer|SUMMARY|fatal|Fatal' .build/asan-test.log | head -80
+    echo "swift test --sanitize=address failed (full log: .build/asan-test.log)"
+    exit 1
+fi
+grep -E 'Test run with' .build/asan-test.log
+echo "(AddressSanitizer build and tests: $((SECONDS - asan_started)) s)"
+# --- end sanitizers ---
+
 shared=../shared
 if [ -x "$shared/tools/check-keras-parity" ]; then
     echo "== check-keras-parity (shared fixtures, release binary)"

@@ -1,4 +1,5 @@
 import CHDF5
+import Glibc
 import Synchronization
 
 /// A failed HDF5 call, described in words (the library's own error stack is silenced).
@@ -61,13 +62,15 @@ enum H5ValueClass {
 final class HDF5Reader {
     let file: H5Object
 
-    /// Opens a file that HDF5 recognises.
+    /// Opens a file that HDF5 recognises (and that passes ``GlobalHeapCheck``).
     init(path: String) throws(HDF5Failure) {
+        if let problem = GlobalHeapCheck.problem(inFileAt: path) { throw HDF5Failure(problem) }
         file = try H5Object(H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default()), .file, "HDF5 could not open it")
     }
 
     /// Opens a file image held in memory (the weights inside a `.keras` archive).
     init(image: [UInt8]) throws(HDF5Failure) {
+        if let problem = image.withUnsafeBytes({ GlobalHeapCheck.problem(in: $0) }) { throw HDF5Failure(problem) }
         let access = try H5Object(H5Pcreate(chdf5_p_file_access()), .propertyList, "HDF5 could not create a property list")
         guard H5Pset_fapl_core(access.id, 64 * 1024, false) >= 0 else { throw HDF5Failure("HDF5 has no in-memory driver") }
         let status = image.withUnsafeBytes { bytes in
@@ -221,4 +224,121 @@ final class HDF5Reader {
 /// Whether the file at `path` starts with the HDF5 signature (at offset 0 or a user block).
 func isHDF5(path: String) -> Bool {
     withHDF5 { H5Fis_hdf5(path) > 0 }
+}
+
+/// A check of a file's bytes for what libhdf5 1.10 (Debian 12's) trusts without checking: the
+/// global heap collections ("GCOL") that hold variable-length strings, such as h5py's
+/// `model_config`, `layer_names` and `weight_names` attributes. In a collection whose free-space
+/// object has size 0, `H5HG__cache_heap_deserialize` loops forever; an object whose size runs
+/// past the end of its collection makes `H5HG_read` copy past the heap's buffer (a crash, or a
+/// copy of terabytes); a collection smaller than its own header is read past its end; one
+/// larger than the file is allocated whole. HDF5 1.14 checks these itself. Found by fuzzing
+/// (tools/fuzz.sh h5); the failures are in Tests/RecurKerasTests/FuzzRegressionTests.swift.
+///
+/// The collections are found by their signature: every "GCOL" followed by version 1 is checked
+/// the way libhdf5 walks it, wherever it is (libhdf5 reads one only at an address the file
+/// gives, so a signature that happens to appear inside other data is checked needlessly, and a
+/// valid file is refused only if such bytes also describe an impossible collection). What
+/// libhdf5 does with the references into a collection (an object index of 0, or past the
+/// table) is not checked: they are in the attributes' data, which only libhdf5 decodes; see
+/// docs/fuzzing.md for that and the other failures of libhdf5 that recur cannot check for.
+enum GlobalHeapCheck {
+    /// H5HG_MINSIZE: libhdf5 never writes a smaller collection.
+    static let minimumSize = 4096
+
+    /// Why the file at `path` must not be given to libhdf5, or nil. A file that cannot be read or
+    /// mapped is left to libhdf5, which reports it.
+    static func problem(inFileAt path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > 0 else { return nil }
+        let length = Int(status.st_size)
+        guard let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), base != UnsafeMutableRawPointer(bitPattern: -1) else {
+            return nil
+        }
+        defer { munmap(base, length) }
+        return problem(in: UnsafeRawBufferPointer(start: base, count: length))
+    }
+
+    /// Why an HDF5 file held in `bytes` must not be given to libhdf5, or nil.
+    static func problem(in bytes: UnsafeRawBufferPointer) -> String? {
+        guard let lengthSize = lengthSize(bytes), let base = bytes.baseAddress else { return nil }
+        var offset = 0
+        while offset + 8 + lengthSize <= bytes.count {
+            guard let found = memchr(base + offset, 0x47, bytes.count - offset) else { break }  // "G"
+            let start = base.distance(to: UnsafeRawPointer(found))
+            offset = start + 1
+            guard start + 8 + lengthSize <= bytes.count, bytes[start + 1] == 0x43, bytes[start + 2] == 0x4F,
+                bytes[start + 3] == 0x4C, bytes[start + 4] == 1  // "COL", version 1
+            else { continue }
+            if let problem = collectionProblem(bytes, at: start, lengthSize: lengthSize) {
+                return "its global heap at byte \(start) \(problem)"
+            }
+        }
+        return nil
+    }
+
+    /// The walk of `H5HG__cache_heap_deserialize`, with the checks it lacks.
+    static func collectionProblem(_ bytes: UnsafeRawBufferPointer, at start: Int, lengthSize: Int) -> String? {
+        let headerSize = align8(8 + lengthSize)
+        let objectHeaderSize = align8(8 + lengthSize)
+        guard let size = decodeLength(bytes, at: start + 8, size: lengthSize) else { return "has an absurd size" }
+        guard size >= minimumSize else { return "has size \(size), less than any HDF5 writes (\(minimumSize))" }
+        guard size <= bytes.count - start else { return "has size \(size), past the end of the file" }
+        let end = start + size
+        var position = start + headerSize
+        while position < end {
+            // The last bytes, too few for an object header, are free space.
+            if position + objectHeaderSize > end { break }
+            let index = Int(bytes[position]) | Int(bytes[position + 1]) << 8
+            guard let objectSize = decodeLength(bytes, at: position + 8, size: lengthSize) else {
+                return "has an object of absurd size"
+            }
+            // Object 0 is the free space and its size includes its header; others are padded.
+            let need = index == 0 ? objectSize : objectHeaderSize + align8(objectSize)
+            guard need > 0 else { return "has an empty free-space object (libhdf5 would loop forever)" }
+            guard need <= end - position else { return "has object \(index) of \(objectSize) bytes, past the end of the heap" }
+            position += need
+        }
+        return nil
+    }
+
+    /// The superblock's "size of lengths", from the first superblock libhdf5 would find (at 0,
+    /// 512, 1024, …); nil when there is none libhdf5 accepts (it then refuses the file itself).
+    static func lengthSize(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        var at = 0
+        while at + 16 <= bytes.count {
+            if (0..<8).allSatisfy({ bytes[at + $0] == signature[$0] }) {
+                let size: Int
+                switch bytes[at + 8] {
+                case 0, 1: size = Int(bytes[at + 14])
+                case 2, 3: size = Int(bytes[at + 10])
+                default: return nil
+                }
+                return [2, 4, 8, 16, 32].contains(size) ? size : nil
+            }
+            at = at == 0 ? 512 : at * 2
+        }
+        return nil
+    }
+
+    /// A little-endian length of `size` bytes, nil when it does not fit in 62 bits.
+    static func decodeLength(_ bytes: UnsafeRawBufferPointer, at offset: Int, size: Int) -> Int? {
+        guard offset + size <= bytes.count else { return nil }
+        var value: UInt64 = 0
+        for index in 0..<size {
+            let byte = UInt64(bytes[offset + index])
+            if index >= 8 {
+                guard byte == 0 else { return nil }
+            } else {
+                value |= byte << (8 * UInt64(index))
+            }
+        }
+        return value < 1 << 62 ? Int(value) : nil
+    }
+
+    static func align8(_ value: Int) -> Int { (value + 7) & ~7 }
 }
