@@ -3,11 +3,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <time.h>
 
-/* The worker spins briefly after finishing a task (the next one usually follows within
-   microseconds), then sleeps on a condition variable. */
-enum { IDLE = 0, POSTED = 1, DONE = 2 };
+/* A pair of tasks is posted; whichever thread claims task 1 first runs it. The worker claims it
+   when it is awake; the caller, having finished task 0, claims it itself if the worker has not
+   — so a worker that the scheduler has not given a core never makes the caller wait. The worker
+   spins briefly after a task (the next pair usually follows within microseconds), then sleeps on
+   a condition variable. */
+enum { IDLE = 0, POSTED = 1, RUNNING = 2, DONE = 3 };
 
 static pthread_mutex_t post_lock = PTHREAD_MUTEX_INITIALIZER;   /* one caller at a time */
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -33,7 +35,7 @@ static void *worker_main(void *unused) {
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&state, memory_order_acquire) != POSTED) {
-            if (++spins < 20000) { relax(); continue; }
+            if (++spins < 2000) { relax(); continue; }
             /* Announce the sleep before the last look at the state (both sequentially
                consistent), so that a poster either sees it and signals, or is seen. */
             pthread_mutex_lock(&sleep_lock);
@@ -42,8 +44,11 @@ static void *worker_main(void *unused) {
             atomic_store(&sleeping, 0);
             pthread_mutex_unlock(&sleep_lock);
         }
-        work_task(work_context, 1);
-        atomic_store_explicit(&state, DONE, memory_order_release);
+        int expected = POSTED;
+        if (atomic_compare_exchange_strong(&state, &expected, RUNNING)) {
+            work_task(work_context, 1);
+            atomic_store_explicit(&state, DONE, memory_order_release);
+        }
     }
     return 0;
 }
@@ -64,7 +69,6 @@ int recur_start_worker(void) {
 }
 
 void recur_run_pair(void *context, recur_task task) {
-    recur_start_worker();
     if (!atomic_load(&started)) {
         task(context, 0);
         task(context, 1);
@@ -80,11 +84,17 @@ void recur_run_pair(void *context, recur_task task) {
         pthread_mutex_unlock(&sleep_lock);
     }
     task(context, 0);
-    /* Spin while the worker is likely running; on a crowded machine, give the core away. */
-    int spins = 0;
-    while (atomic_load_explicit(&state, memory_order_acquire) != DONE) {
-        if (++spins < 4000) relax(); else sched_yield();
+    int expected = POSTED;
+    if (atomic_compare_exchange_strong(&state, &expected, IDLE)) {
+        /* The worker never started it: run it here. */
+        task(context, 1);
+    } else {
+        /* The worker is running it: it has a core, so it finishes soon. */
+        int spins = 0;
+        while (atomic_load_explicit(&state, memory_order_acquire) != DONE) {
+            if (++spins < 4000) relax(); else sched_yield();
+        }
+        atomic_store_explicit(&state, IDLE, memory_order_relaxed);
     }
-    atomic_store_explicit(&state, IDLE, memory_order_relaxed);
     pthread_mutex_unlock(&post_lock);
 }

@@ -2,12 +2,33 @@ import CThreads
 import Glibc
 import RecurKernel
 
-/// Whether the kernel may use a second thread: when the machine has more than one processor
-/// and `RECUR_THREADS=1` does not say otherwise.
-let secondThreadAvailable: Bool = {
-    if let setting = getenv("RECUR_THREADS"), String(cString: setting) == "1" { return false }
-    return sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 && recur_start_worker() == 0
-}()
+/// `RECUR_THREADS`: `1` keeps the kernel on one thread, `2` lets it use a second one for any
+/// network; unset, it does so when the machine has more than one processor, for networks whose
+/// halves are big enough to pay for the hand-off (batches and training, not one window at a
+/// time, where a second thread saves microseconds but costs milliseconds whenever the scheduler
+/// is slow to give it a core).
+enum ThreadSetting {
+    case one, two, automatic
+
+    static let current: ThreadSetting = {
+        guard let setting = getenv("RECUR_THREADS") else { return .automatic }
+        switch String(cString: setting) {
+        case "1": return .one
+        case "2": return .two
+        default: return .automatic
+        }
+    }()
+
+    static let workerStarted: Bool = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 && recur_start_worker() == 0
+
+    static func useSecondThread(batch: Int, training: Bool) -> Bool {
+        switch current {
+        case .one: return false
+        case .two: return recur_start_worker() == 0
+        case .automatic: return (batch > 1 || training) && workerStarted
+        }
+    }
+}
 
 extension KerasModel {
     /// Plans a network for this model, allocates its arena once, and copies the weights in.
@@ -23,7 +44,7 @@ extension KerasModel {
         let input = try inputShape(window: window)
         let batch = statefulBatch ?? batch
         var network = try planned(input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
-        if secondThreadAvailable { network.pairRunner = recur_run_pair }
+        if ThreadSetting.useSecondThread(batch: batch, training: training) { network.pairRunner = recur_run_pair }
         guard network.plan.parameterCount == weights.count else {
             throw .data("\(path): the model needs \(network.plan.parameterCount) weights for this input but the file holds \(weights.count)")
         }

@@ -7,8 +7,10 @@
 
 typedef void (*recur_task)(void *context, long index);
 
-/* Runs task(context, 0) on the calling thread and task(context, 1) on the worker, and returns
-   when both are done. Calls from several threads at once are serialised. */
+/* Runs task(context, 0) on the calling thread and task(context, 1) on the worker — or on the
+   calling thread too, when the worker has not taken it by the time task 0 is done — and returns
+   when both are done. Calls from several threads at once are serialised. The worker is not
+   started here: until recur_start_worker succeeds, both tasks run on the calling thread. */
 void recur_run_pair(void *context, recur_task task);
 
 /* Starts the worker now rather than at first use (so that its stack is allocated before a
