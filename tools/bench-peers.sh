@@ -26,8 +26,8 @@ fi
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     tries=${BUILD_RETRIES:-3}
     for attempt in $(seq "$tries"); do
-        if swift build -c release --product recur > /tmp/bench-peers-build.$$.log 2>&1 \
-            && swift build -c release --product RecurMallocCounter >> /tmp/bench-peers-build.$$.log 2>&1; then
+        # The same build as the README's (static HDF5 and Swift runtime where possible).
+        if ./tools/setup.sh > /tmp/bench-peers-build.$$.log 2>&1; then
             rm -f /tmp/bench-peers-build.$$.log
             break
         fi
