@@ -95,3 +95,28 @@ with open(os.path.join(OUT, "EXPECTED.tsv"), "w") as out:
     for name, status, words in expected:
         out.write("%s\t%d\t%s\n" % (name, status, "|".join(words)))
 print("wrote %d files to %s" % (len(expected), OUT))
+
+
+def crash_libhdf5():
+    """A file that crashes libhdf5 1.10 itself (Tests/Fixtures/crash/): the model_config
+    string's global-heap object index pointed far past the heap's table, which H5HG_read trusts
+    and dereferences. recur may only ever read it in its preflight child process."""
+    import struct
+    data = bytearray(open(os.path.join(OUT, "valid.h5"), "rb").read())
+    with h5py.File(os.path.join(OUT, "valid.h5"), "r") as f:
+        length = len(f.attrs["model_config"])
+    for i in range(len(data) - 16):
+        (n,) = struct.unpack_from("<I", data, i)
+        (address,) = struct.unpack_from("<Q", data, i + 4)
+        if n == length and address + 4 <= len(data) and data[address:address + 4] == b"GCOL":
+            struct.pack_into("<I", data, i + 12, 0x7FFFFFF0)
+            break
+    else:
+        raise SystemExit("no model_config heap reference found")
+    folder = os.path.join(OUT, "..", "crash")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "heap_index_out_of_table.h5"), "wb") as out:
+        out.write(data)
+
+
+crash_libhdf5()

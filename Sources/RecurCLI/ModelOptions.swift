@@ -67,6 +67,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load(_ path: String) throws(RecurError) -> KerasModel {
+        try Preflight.check(path: path, options: self)
         var model: KerasModel
         if let architecture {
             model = try KerasModel.load(weights: path, architecture: ArchitectureSource(argument: architecture), lambdaOverrides: try lambdaOverrides())

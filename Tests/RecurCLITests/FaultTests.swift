@@ -104,3 +104,31 @@ import Testing
         #expect(bad.status == 64)
     }
 }
+
+@Suite struct PreflightTests {
+    /// A file that crashes libhdf5 itself (a heap index it trusts) is refused as damaged: the
+    /// preflight child dies, the command says so and exits 65.
+    @Test(arguments: ["inspect", "predict", "forecast", "stream", "export"])
+    func libraryCrashBecomesARefusal(command: String) throws {
+        let file = Fixtures.path("crash/heap_index_out_of_table.h5")
+        var arguments = [command, file]
+        switch command {
+        case "predict": arguments += ["--input", "-"]
+        case "export": arguments += ["--output", temporaryFolder() + "/x.h5"]
+        case "forecast": arguments += ["--series", Fixtures.repository + "/models/course_series.csv"]
+        case "stream": arguments += ["--window", "20"]
+        default: break
+        }
+        let result = try recur(arguments, input: "1\n")
+        #expect(result.status == 65, "\(result.stderr)")
+        #expect(result.stderr == "recur: \(file) is damaged: reading it made the HDF5 library fail (a segmentation fault)\n")
+    }
+
+    /// The child's own refusal is the command's, word for word, status and all.
+    @Test func childRefusalIsRelayed() throws {
+        let result = try recur(["inspect", Fixtures.path("bad/nan_weight.h5")])
+        #expect(result.status == 65)
+        #expect(result.stderr.hasPrefix("recur: \(Fixtures.path("bad/nan_weight.h5")): weight 'kernel' of layer 'lstm' holds nan"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
