@@ -45,7 +45,7 @@ struct Forecast: RecurCommand {
     var json = false
 
     @Option(help: "Windows run together.")
-    var batch = 256
+    var batch = 32
 
     @OptionGroup var modelOptions: ModelOptions
 

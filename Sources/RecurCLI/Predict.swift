@@ -23,7 +23,7 @@ struct Predict: RecurCommand {
     var input: String
 
     @Option(help: "Samples run together; larger batches amortise the per-step cost.")
-    var batch = 256
+    var batch = 32
 
     @OptionGroup var modelOptions: ModelOptions
 

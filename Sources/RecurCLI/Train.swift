@@ -147,13 +147,18 @@ struct Train: RecurCommand {
         case .signal?: trained.weights = best.weights
         case nil: trained.weights = session.parameters
         }
+        // The training arena is not needed any more: give its memory back before writing the
+        // file and forecasting, so that the process's peak is the larger phase, not their sum.
+        let arenaBytes = session.network.plan.totalBytes
+        _ = consume session
         let saved = KerasModel(path: output, name: model.config.name, inputDims: model.inputDims, layers: model.layers, weights: trained.weights)
         try writeKerasFile(ExportableModel(saved), to: output)
 
         if stop != nil, let plot { try Plots.write(Plots.training(history: history, lossName: options.loss.rawValue, title: "\(Plots.baseName(output)): loss and MAE per epoch (stopped early)"), to: plot) }
         switch stop {
         case .diverged(let epoch, let step)?:
-            throw .data("training diverged at epoch \(epoch), step \(step): the loss is not a finite number; \(output) holds the weights after epoch \(finished) — try a lower --lr")
+            let kept = finished == 0 ? "the initial weights" : "the weights after epoch \(finished)"
+            throw .data("training diverged at epoch \(epoch), step \(step): the loss is not a finite number; \(output) holds \(kept) — try a lower --lr")
         case .signal(let signal)?:
             let kept = best.loss.isFinite ? "the weights of the best epoch (loss \(NumberText.format(best.loss, digits: 6)))" : "the initial weights"
             throw RecurError(.interrupted(signal), "stopped by signal \(signal) during epoch \(finished + 1); \(output) holds \(kept)")
@@ -161,7 +166,7 @@ struct Train: RecurCommand {
             break
         }
         if style != .silent { Console.out("Saved \(output)\n") }
-        let result = try forecast(model: saved, series: data.values.map(Double.init), window: data.window, split: data.split, batch: 256)
+        let result = try forecast(model: saved, series: data.values.map(Double.init), window: data.window, split: data.split, batch: 32)
         if let plot {
             let title = "\(Plots.baseName(output)): loss and MAE per epoch; validation MAE \(NumberText.format(result.mae, digits: 5))"
             try Plots.write(Plots.training(history: history, lossName: options.loss.rawValue, title: title), to: plot)
@@ -171,7 +176,7 @@ struct Train: RecurCommand {
                 ("output", .string(output)), ("seed", seed < 1 << 53 ? .number(Double(seed)) : .string(String(seed))), ("epochs", .int(history.count)),
                 ("steps_per_epoch", .int(stepsPerEpoch)), ("windows", .int(data.windowCount)),
                 ("window", .int(data.window)), ("split", .int(data.split)),
-                ("arena_bytes", .int(session.network.plan.totalBytes)),
+                ("arena_bytes", .int(arenaBytes)),
                 ("history", .object([
                     ("loss", .array(history.map { .finite($0.loss) })),
                     ("mae", .array(history.map { .finite($0.mae) })),
