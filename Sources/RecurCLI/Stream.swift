@@ -68,9 +68,9 @@ struct Stream: RecurCommand {
     }
 
     func execute() throws(RecurError) {
-        // Before any thread is started (the kernel's second thread starts with the first
-        // network), so that every thread inherits the held signals and only the loop's wait for
-        // input receives them.
+        // Before any thread is started (the kernel's second thread, when it is used, starts
+        // with the first network), so that every thread inherits the held signals and only the
+        // loop's wait for input receives them.
         recur_install_stop_handlers()
         recur_hold_stop_signals()
         let model = try modelOptions.load(self.model)
