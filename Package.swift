@@ -7,9 +7,13 @@ import PackageDescription
 // RECUR_PORTABLE=1 to build a binary that runs on any CPU of the architecture.
 // Where that CPU can fuse a multiply and an add (FMA), the matrix products use it.
 let portable = Context.environment["RECUR_PORTABLE"] != nil
-let hostHasFMA = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").contains(" fma ")
+// With AVX-512 the vectors are 16 lanes wide.
+let cpuFlags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
 let kernelSettings: [SwiftSetting] = portable
-    ? [] : [.unsafeFlags(["-target-cpu", "native"])] + (hostHasFMA ? [.define("RECUR_FMA")] : [])
+    ? []
+    : [.unsafeFlags(["-target-cpu", "native"])]
+        + (cpuFlags.contains(" fma ") ? [.define("RECUR_FMA")] : [])
+        + (cpuFlags.contains(" avx512f ") ? [.define("RECUR_AVX512")] : [])
 
 let package = Package(
     name: "recur",

@@ -1,14 +1,18 @@
 // Vectorised exp, tanh and sigmoid for float32, eight lanes at a time.
 //
 // libm's scalar tanhf and expf dominate a recurrent step when called per element (a profile of
-// the course's Bidirectional LSTM showed 60% of the time in them). These are Cephes-style
-// approximations: exp reduces x to r = x − n·ln2 with |r| ≤ ln2/2 and evaluates a degree-6
-// polynomial, exact to 1–2 ulp; tanh uses an odd polynomial for |x| < 0.625 and
-// 1 − 2/(e^{2|x|} + 1) above, within 3 ulp. Every lane of a buffer goes through the same
-// vector code (tails are padded), so a value's result does not depend on where it sits.
+// the course's Bidirectional LSTM showed 60% of the time in them). exp is Cephes-style: x is
+// reduced to r = x − n·ln2 with |r| ≤ ln2/2 and a degree-6 polynomial gives e^r, exact to 1–2
+// ulp; tanh is TensorFlow's own rational approximation. Every lane of a buffer goes through the
+// same vector code (tails are padded), so a value's result does not depend on where it sits.
 
+#if RECUR_AVX512
+@usableFromInline typealias Lanes = SIMD16<Float>
+@usableFromInline typealias IntLanes = SIMD16<Int32>
+#else
 @usableFromInline typealias Lanes = SIMD8<Float>
 @usableFromInline typealias IntLanes = SIMD8<Int32>
+#endif
 
 /// `min(max(x, low), high)` lane by lane (the standard library's generic `clamped` is not
 /// inlined and costs more than the whole exp).
@@ -44,23 +48,27 @@ func vectorExp(_ x: Lanes) -> Lanes {
     return p * unsafeBitCast(exponent, to: Lanes.self)
 }
 
+/// tanh as TensorFlow computes it on a CPU (Eigen's `ptanh_float`): an odd degree-13 over an
+/// even degree-6 rational function on x clamped to ±7.9, x itself below 0.0004. Besides one
+/// division it is eleven multiply-adds — no exponential — and it keeps recur's gates nearer
+/// Keras's than a different approximation would.
 @inlinable @inline(__always)
-func vectorTanh(_ x: Lanes) -> Lanes {
-    let a = unsafeBitCast(unsafeBitCast(x, to: IntLanes.self) & IntLanes(repeating: 0x7FFF_FFFF), to: Lanes.self)
-    // Small |x|: x + x³ P(x²) (Cephes tanhf).
-    let z = x * x
-    var p = Lanes(repeating: -5.70498872745e-3)
-    p = p * z + Lanes(repeating: 2.06390887954e-2)
-    p = p * z + Lanes(repeating: -5.37397155531e-2)
-    p = p * z + Lanes(repeating: 1.33314422036e-1)
-    p = p * z + Lanes(repeating: -3.33332819422e-1)
-    let small = x + x * z * p
-    // Large |x|: 1 − 2 / (e^{2|x|} + 1), with the sign of x; saturates to ±1 past 9.
-    let e = vectorExp(Lanes(repeating: 2) * clamp(a, 0, 9.1))
-    var large = Lanes(repeating: 1) - Lanes(repeating: 2) / (e + Lanes(repeating: 1))
-    large.replace(with: -large, where: x .< Lanes(repeating: 0))
-    var result = large
-    result.replace(with: small, where: a .< Lanes(repeating: 0.625))
+func vectorTanh(_ a: Lanes) -> Lanes {
+    let x = clamp(a, -7.90531110763549805, 7.90531110763549805)
+    let x2 = x * x
+    var p = x2 * Lanes(repeating: -2.76076847742355e-16) + Lanes(repeating: 2.00018790482477e-13)
+    p = x2 * p + Lanes(repeating: -8.60467152213735e-11)
+    p = x2 * p + Lanes(repeating: 5.12229709037114e-08)
+    p = x2 * p + Lanes(repeating: 1.48572235717979e-05)
+    p = x2 * p + Lanes(repeating: 6.37261928875436e-04)
+    p = x2 * p + Lanes(repeating: 4.89352455891786e-03)
+    p = x * p
+    var q = x2 * Lanes(repeating: 1.19825839466702e-06) + Lanes(repeating: 1.18534705686654e-04)
+    q = x2 * q + Lanes(repeating: 2.26843463243900e-03)
+    q = x2 * q + Lanes(repeating: 4.89352518554385e-03)
+    var result = p / q
+    let magnitude = unsafeBitCast(unsafeBitCast(a, to: IntLanes.self) & IntLanes(repeating: 0x7FFF_FFFF), to: Lanes.self)
+    result.replace(with: a, where: magnitude .< Lanes(repeating: 0.0004))
     return result
 }
 
@@ -79,14 +87,14 @@ func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
 }
 
-/// Applies `f` to `count` floats from `source` into `target` (which may be `source`), eight at
-/// a time; the last partial group is padded, so every value takes the same path.
+/// Applies `f` to `count` floats from `source` into `target` (which may be `source`), a vector
+/// at a time; the last partial group is padded, so every value takes the same path.
 @inlinable @inline(__always)
 func mapLanes(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, _ count: Int, _ f: (Lanes) -> Lanes) {
     var i = 0
-    while i + 8 <= count {
+    while i + Lanes.scalarCount <= count {
         storeLanes(f(loadLanes(source + i)), target + i)
-        i += 8
+        i += Lanes.scalarCount
     }
     if i < count {
         var lanes = Lanes(repeating: 0)

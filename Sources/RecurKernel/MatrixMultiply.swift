@@ -6,25 +6,33 @@
 // One micro-kernel serves both forms: A is read one scalar at a time (broadcast), so whether
 // its rows or its columns are contiguous only changes two strides. A tile of C stays in vector
 // registers while the shared dimension is walked; every element of C is summed in the same
-// order (p = 0, 1, …) whatever tile it falls in, so a row's result does not depend on the batch.
+// order (p = 0, 1, …) whatever tile it falls in, so a row's result does not depend on the batch
+// — nor on the vector width, which is 16 lanes where the CPU has AVX-512 (RECUR_AVX512, set by
+// the package for such a host) and 8 elsewhere.
 
+#if RECUR_AVX512
+@usableFromInline typealias Vector = SIMD16<Float>
+#else
 @usableFromInline typealias Vector = SIMD8<Float>
+#endif
+/// Eight lanes: the narrower step for columns left over from full vectors.
+@usableFromInline typealias HalfVector = SIMD8<Float>
 
 @inlinable @inline(__always)
-func load(_ p: UnsafePointer<Float>) -> Vector {
-    UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+func load<V: SIMD>(_ p: UnsafePointer<Float>, as _: V.Type = V.self) -> V where V.Scalar == Float {
+    UnsafeRawPointer(p).loadUnaligned(as: V.self)
 }
 
 @inlinable @inline(__always)
-func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
 /// `s + x·b`, fused into one rounding where the build's CPU has FMA (RECUR_FMA, set by the
 /// package when it compiles for a host that has it), else a multiply and an add. Either way
 /// every element of a product is summed the same way wherever it falls in a tile.
 @inlinable @inline(__always)
-func multiplyAdd(_ s: Vector, _ x: Vector, _ b: Vector) -> Vector {
+func multiplyAdd<V: SIMD>(_ s: V, _ x: V, _ b: V) -> V where V.Scalar == Float {
     #if RECUR_FMA
     return s.addingProduct(x, b)
     #else
@@ -75,21 +83,22 @@ func multiplyAccumulate(
     _ b: UnsafePointer<Float>, ldb: Int,
     _ c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
+    let width = Vector.scalarCount
     var i = 0
     // Four rows of A share each load of B.
     while i + 4 <= m {
         let a0 = a + i * rowStride, a1 = a0 + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride
         let c0 = c + i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
         var j = 0
-        while j + 24 <= n {
-            var s00 = load(c0 + j), s01 = load(c0 + j + 8), s02 = load(c0 + j + 16)
-            var s10 = load(c1 + j), s11 = load(c1 + j + 8), s12 = load(c1 + j + 16)
-            var s20 = load(c2 + j), s21 = load(c2 + j + 8), s22 = load(c2 + j + 16)
-            var s30 = load(c3 + j), s31 = load(c3 + j + 8), s32 = load(c3 + j + 16)
+        while j + 3 * width <= n {
+            var s00: Vector = load(c0 + j), s01: Vector = load(c0 + j + width), s02: Vector = load(c0 + j + 2 * width)
+            var s10: Vector = load(c1 + j), s11: Vector = load(c1 + j + width), s12: Vector = load(c1 + j + 2 * width)
+            var s20: Vector = load(c2 + j), s21: Vector = load(c2 + j + width), s22: Vector = load(c2 + j + 2 * width)
+            var s30: Vector = load(c3 + j), s31: Vector = load(c3 + j + width), s32: Vector = load(c3 + j + 2 * width)
             var bp = b + j
             var ap = 0
             for _ in 0..<k {
-                let b0 = load(bp), b1 = load(bp + 8), b2 = load(bp + 16)
+                let b0: Vector = load(bp), b1: Vector = load(bp + width), b2: Vector = load(bp + 2 * width)
                 let x0 = Vector(repeating: a0[ap]), x1 = Vector(repeating: a1[ap])
                 let x2 = Vector(repeating: a2[ap]), x3 = Vector(repeating: a3[ap])
                 s00 = multiplyAdd(s00, x0, b0); s01 = multiplyAdd(s01, x0, b1); s02 = multiplyAdd(s02, x0, b2)
@@ -99,25 +108,15 @@ func multiplyAccumulate(
                 bp += ldb
                 ap += columnStride
             }
-            store(s00, c0 + j); store(s01, c0 + j + 8); store(s02, c0 + j + 16)
-            store(s10, c1 + j); store(s11, c1 + j + 8); store(s12, c1 + j + 16)
-            store(s20, c2 + j); store(s21, c2 + j + 8); store(s22, c2 + j + 16)
-            store(s30, c3 + j); store(s31, c3 + j + 8); store(s32, c3 + j + 16)
-            j += 24
+            store(s00, c0 + j); store(s01, c0 + j + width); store(s02, c0 + j + 2 * width)
+            store(s10, c1 + j); store(s11, c1 + j + width); store(s12, c1 + j + 2 * width)
+            store(s20, c2 + j); store(s21, c2 + j + width); store(s22, c2 + j + 2 * width)
+            store(s30, c3 + j); store(s31, c3 + j + width); store(s32, c3 + j + 2 * width)
+            j += 3 * width
         }
-        while j + 8 <= n {
-            var s0 = load(c0 + j), s1 = load(c1 + j), s2 = load(c2 + j), s3 = load(c3 + j)
-            var bp = b + j
-            var ap = 0
-            for _ in 0..<k {
-                let b0 = load(bp)
-                s0 = multiplyAdd(s0, Vector(repeating: a0[ap]), b0); s1 = multiplyAdd(s1, Vector(repeating: a1[ap]), b0)
-                s2 = multiplyAdd(s2, Vector(repeating: a2[ap]), b0); s3 = multiplyAdd(s3, Vector(repeating: a3[ap]), b0)
-                bp += ldb
-                ap += columnStride
-            }
-            store(s0, c0 + j); store(s1, c1 + j); store(s2, c2 + j); store(s3, c3 + j)
-            j += 8
+        j = fourRowsOneVector(Vector.self, n: n, from: j, k: k, a0, a1, a2, a3, columnStride: columnStride, b, ldb: ldb, c0, c1, c2, c3)
+        if Vector.scalarCount > HalfVector.scalarCount {
+            j = fourRowsOneVector(HalfVector.self, n: n, from: j, k: k, a0, a1, a2, a3, columnStride: columnStride, b, ldb: ldb, c0, c1, c2, c3)
         }
         if j < n {
             for r in 0..<4 {
@@ -132,40 +131,103 @@ func multiplyAccumulate(
     }
 }
 
-/// One row of `C += A·B` (batch-1 inference lives here: a matrix-vector product).
+/// Four rows, one vector of columns at a time, from column `start`; returns the first column
+/// left.
+@inlinable @inline(__always)
+func fourRowsOneVector<V: SIMD>(
+    _: V.Type, n: Int, from start: Int, k: Int,
+    _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>,
+    columnStride: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>, _ c2: UnsafeMutablePointer<Float>, _ c3: UnsafeMutablePointer<Float>
+) -> Int where V.Scalar == Float {
+    var j = start
+    while j + V.scalarCount <= n {
+        var s0: V = load(c0 + j), s1: V = load(c1 + j), s2: V = load(c2 + j), s3: V = load(c3 + j)
+        var bp = b + j
+        var ap = 0
+        for _ in 0..<k {
+            let b0: V = load(bp)
+            s0 = multiplyAdd(s0, V(repeating: a0[ap]), b0); s1 = multiplyAdd(s1, V(repeating: a1[ap]), b0)
+            s2 = multiplyAdd(s2, V(repeating: a2[ap]), b0); s3 = multiplyAdd(s3, V(repeating: a3[ap]), b0)
+            bp += ldb
+            ap += columnStride
+        }
+        store(s0, c0 + j); store(s1, c1 + j); store(s2, c2 + j); store(s3, c3 + j)
+        j += V.scalarCount
+    }
+    return j
+}
+
+/// One row of `C += A·B` (batch-1 inference lives here: a matrix-vector product). A row has
+/// no other rows to hide the multiply-add latency behind, so each pass keeps eight vectors of
+/// columns in flight (all 128 gate columns of a 32-unit LSTM at 16 lanes), and what is left is
+/// done in passes of four half vectors.
 @inlinable
 func multiplyAccumulateRow(
     n: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
     _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
 ) {
+    let w = Vector.scalarCount
     var j = 0
-    while j + 32 <= n {
-        var s0 = load(c + j), s1 = load(c + j + 8), s2 = load(c + j + 16), s3 = load(c + j + 24)
+    while j + 8 * w <= n {
+        let cj = c + j
+        var s0: Vector = load(cj), s1: Vector = load(cj + w), s2: Vector = load(cj + 2 * w), s3: Vector = load(cj + 3 * w)
+        var s4: Vector = load(cj + 4 * w), s5: Vector = load(cj + 5 * w), s6: Vector = load(cj + 6 * w), s7: Vector = load(cj + 7 * w)
         var bp = b + j
         var ap = 0
         for _ in 0..<k {
             let x = Vector(repeating: a[ap])
-            s0 = multiplyAdd(s0, x, load(bp)); s1 = multiplyAdd(s1, x, load(bp + 8))
-            s2 = multiplyAdd(s2, x, load(bp + 16)); s3 = multiplyAdd(s3, x, load(bp + 24))
+            s0 = multiplyAdd(s0, x, load(bp)); s1 = multiplyAdd(s1, x, load(bp + w))
+            s2 = multiplyAdd(s2, x, load(bp + 2 * w)); s3 = multiplyAdd(s3, x, load(bp + 3 * w))
+            s4 = multiplyAdd(s4, x, load(bp + 4 * w)); s5 = multiplyAdd(s5, x, load(bp + 5 * w))
+            s6 = multiplyAdd(s6, x, load(bp + 6 * w)); s7 = multiplyAdd(s7, x, load(bp + 7 * w))
             bp += ldb
             ap += columnStride
         }
-        store(s0, c + j); store(s1, c + j + 8); store(s2, c + j + 16); store(s3, c + j + 24)
-        j += 32
+        store(s0, cj); store(s1, cj + w); store(s2, cj + 2 * w); store(s3, cj + 3 * w)
+        store(s4, cj + 4 * w); store(s5, cj + 5 * w); store(s6, cj + 6 * w); store(s7, cj + 7 * w)
+        j += 8 * w
     }
-    while j + 8 <= n {
-        var s0 = load(c + j)
+    let h = HalfVector.scalarCount
+    while j + 4 * h <= n {
+        let cj = c + j
+        var s0: HalfVector = load(cj), s1: HalfVector = load(cj + h), s2: HalfVector = load(cj + 2 * h), s3: HalfVector = load(cj + 3 * h)
         var bp = b + j
         var ap = 0
         for _ in 0..<k {
-            s0 = multiplyAdd(s0, Vector(repeating: a[ap]), load(bp))
+            let x = HalfVector(repeating: a[ap])
+            s0 = multiplyAdd(s0, x, load(bp)); s1 = multiplyAdd(s1, x, load(bp + h))
+            s2 = multiplyAdd(s2, x, load(bp + 2 * h)); s3 = multiplyAdd(s3, x, load(bp + 3 * h))
+            bp += ldb
+            ap += columnStride
+        }
+        store(s0, cj); store(s1, cj + h); store(s2, cj + 2 * h); store(s3, cj + 3 * h)
+        j += 4 * h
+    }
+    j = oneRowOneVector(HalfVector.self, n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    multiplyAccumulateTail(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+}
+
+
+@inlinable @inline(__always)
+func oneRowOneVector<V: SIMD>(
+    _: V.Type, n: Int, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+) -> Int where V.Scalar == Float {
+    var j = start
+    while j + V.scalarCount <= n {
+        var s0: V = load(c + j)
+        var bp = b + j
+        var ap = 0
+        for _ in 0..<k {
+            s0 = multiplyAdd(s0, V(repeating: a[ap]), load(bp))
             bp += ldb
             ap += columnStride
         }
         store(s0, c + j)
-        j += 8
+        j += V.scalarCount
     }
-    multiplyAccumulateTail(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    return j
 }
 
 /// Columns `from..<n` (fewer than eight) of one row, one at a time.
