@@ -91,3 +91,18 @@ public func worstError(_ got: [Float], _ want: [Float], relative: Double = 1e-5)
     }
     return worst
 }
+
+/// Runs `body`, ending the whole test process with a message if it has not returned after
+/// `seconds`. For code that could hang in a C library, where a test's cancellation cannot reach:
+/// the clock starts when `body` starts (Swift Testing's time limits count from when a test is
+/// scheduled, so they fire when a loaded 2-core machine is busy with other suites), and the
+/// watchdog runs on a Dispatch queue, outside the cooperative pool the tests share.
+public func failingAfter<T, E: Error>(seconds: Int, _ what: String, _ body: () throws(E) -> T) throws(E) -> T {
+    let watchdog = DispatchWorkItem {
+        FileHandle.standardError.write(Data("\(what) did not return within \(seconds) s: a hang; stopping the tests\n".utf8))
+        exit(70)
+    }
+    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds), execute: watchdog)
+    defer { watchdog.cancel() }
+    return try body()
+}
