@@ -35,6 +35,7 @@ too.
 Prints one line per model and exits 1 if any model fails.
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -203,6 +204,7 @@ def main():
     parser.add_argument("--series", default=os.path.join(ROOT, "models", "course_series.csv"))
     parser.add_argument("--window", type=int, default=20, help="window for models that leave it open")
     parser.add_argument("--coverage", action="store_true", help="also check models of every other layer recur exports")
+    parser.add_argument("--report", help="write each model's results to this JSON file (for tools/conformance.py)")
     parser.add_argument("models", nargs="*")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -222,14 +224,20 @@ def main():
     if not models:
         parser.error("no models to check")
     failures = 0
+    report = {}
     for model in models:
         name = os.path.basename(os.path.dirname(os.path.abspath(model))) + "_" + os.path.basename(model).replace(".", "_")
         try:
             results, lengths = check(name, args.recur, model, args.work, args.series, args.window, kerases)
         except Exception as error:  # one line per model, whatever went wrong
             failures += 1
-            print("FAIL %-40s %s" % (name, str(error).splitlines()[0] if str(error) else type(error).__name__))
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            report[os.path.relpath(os.path.abspath(model), ROOT)] = {"error": reason}
+            print("FAIL %-40s %s" % (name, reason))
             continue
+        report[os.path.relpath(os.path.abspath(model), ROOT)] = {
+            "results": [{"format": fmt, "keras": label, "worst": worst, "passed": ok} for fmt, label, worst, ok in results],
+            "steps": lengths}
         passed = all(ok for _, _, _, ok in results)
         failures += not passed
         labels = sorted({label for _, label, _, _ in results})
@@ -240,6 +248,10 @@ def main():
         steps = "T=" + ",".join(str(n) for n in lengths)
         print("%s %-40s %-9s %s%s" % ("ok  " if passed else "FAIL", name, steps, detail, only))
     print("%d of %d models match in every Keras they were exported for" % (len(models) - failures, len(models)))
+    if args.report:
+        with open(args.report, "w") as f:
+            json.dump({"keras": keras.__version__, "tf_keras": tf_keras.__version__,
+                       "absolute": ABSOLUTE, "relative": RELATIVE, "models": report}, f, indent=1, sort_keys=True)
     sys.exit(1 if failures else 0)
 
 

@@ -122,15 +122,16 @@ extension KerasModel {
 
 extension KerasModel {
     /// Why this model cannot be trained as Keras would train it, if it cannot: a layer whose
-    /// training behaviour recur does not reproduce (a noise layer, a regulariser). Inference is
+    /// training behaviour recur does not reproduce (a noise layer, a regulariser, a constraint). Inference is
     /// unaffected by these.
     public func trainingRefusal() -> String? {
         for layer in layers {
             if layer.kernel == nil {
-                return "layer '\(layer.name)' is a \(layer.className), whose training behaviour recur does not implement"
+                return "layer '\(layer.name)' is \(withArticle(layer.className)), whose training behaviour recur does not implement"
             }
             let config = layer.config["layer"]?["config"] ?? layer.config
-            for key in ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer"] {
+            for key in ["kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                        "kernel_constraint", "recurrent_constraint", "bias_constraint"] {
                 if let value = config[key], !value.isEmptyOption {
                     return "layer '\(layer.name)' has a \(key), which recur does not apply when training"
                 }

@@ -17,16 +17,7 @@ import Testing
 @Suite(.serialized) struct GradientTests {
     static let fixtures: [String] = (
         Fixtures.ioFiles(in: "external") + Fixtures.ioFiles(in: "keras3") + Fixtures.ioFiles(in: "keras2")
-    ).filter { hasDataset(Fixtures.path($0), "grads_huber") || hasGroup(Fixtures.path($0), "grads_huber") }
-
-    static func hasGroup(_ path: String, _ name: String) -> Bool {
-        withHDF5 { (try? HDF5Reader(path: path))?.exists(name) ?? false }
-    }
-
-    /// Concatenates the datasets of `group` in Keras's trainable-weight order: our parameter order.
-    static func flat(_ io: String, _ group: String) throws -> [Float] {
-        try rootStrings(io, "trainable_weight_paths").flatMap { try readDataset(io, group + "/" + $0).values }
-    }
+    ).filter { hasDataset(Fixtures.path($0), "grads_huber") || Measure.hasGroup(Fixtures.path($0), "grads_huber") }
 
     @Test func fixturesArePresent() {
         #expect(Self.fixtures.count >= 3)
@@ -35,45 +26,32 @@ import Testing
     @Test(arguments: fixtures)
     func matchesGradientTape(io: String) throws {
         let ioPath = Fixtures.path(io)
-        let model = try KerasModel.load(path: String(ioPath.dropLast(".io.h5".count)) + ".h5")
-        let x = try readDataset(ioPath, "batch_x"), y = try readDataset(ioPath, "batch_y")
-        let batch = x.shape[0]
-        let network = try model.makeNetwork(window: x.shape[1], batch: batch, training: true, optimizerSlots: 1)
-        x.values.withUnsafeBufferPointer { network.input.update(from: $0.baseAddress!, count: $0.count) }
-        y.values.withUnsafeBufferPointer { network.targets.update(from: $0.baseAddress!, count: $0.count) }
-
-        let recipe = TrainingRecipe(loss: .huber(delta: 1), optimizer: .sgd(momentum: 0.9, nesterov: false))
-        network.forward(batch: batch)
-        let loss = recipe.loss.evaluate(predictions: network.output, targets: network.targets, count: y.values.count, gradient: network.outputGradient)
-        let kerasLoss = try readDataset(ioPath, "loss_huber").values[0]
-        #expect(abs(loss.loss - Double(kerasLoss)) <= 1e-5 * Double(abs(kerasLoss)), "loss \(loss.loss), Keras \(kerasLoss)")
-        network.zeroGradients()
-        network.backward(batch: batch)
-
-        let paths = try rootStrings(ioPath, "trainable_weight_paths")
-        let gradients = Array(network.gradients)
-        var offset = 0
-        var worst = 0.0
-        for path in paths {
-            let want = try readDataset(ioPath, "grads_huber/" + path).values
-            let got = Array(gradients[offset..<offset + want.count])
-            offset += want.count
-            let scale = Double(want.map(abs).max() ?? 0)
-            for (g, k) in zip(got, want) {
-                let ratio = abs(Double(g) - Double(k)) / max(2e-4 * scale, 1e-30)
-                worst = max(worst, ratio)
-            }
-            #expect(zip(got, want).allSatisfy { abs(Double($0) - Double($1)) <= 2e-4 * scale }, "\(io) \(path)")
-        }
-        #expect(offset == gradients.count)
-        print("\(io): worst gradient error \(worst) of the tolerance")
-
+        let model = try KerasModel.load(path: Measure.modelPath(for: ioPath))
+        let gradients = try Measure.gradients(model, io: ioPath)
+        #expect(gradients.worst <= 1, "\(io): \(gradients.weight) is \(gradients.worst)× the tolerance from Keras's")
         // One SGD step from zero momentum, then a second on the same batch.
-        var random = RandomNumbers(seed: 0)
-        _ = network.trainStep(batch: batch, recipe: TrainingRecipe(loss: .huber(delta: 1), optimizer: .sgd(momentum: 0.9, nesterov: false)), learningRate: 1e-3, step: 0, random: &random)
-        #expect(worstError(Array(network.parameters), try Self.flat(ioPath, "after_sgd_step")) <= 1)
-        _ = network.trainStep(batch: batch, recipe: TrainingRecipe(loss: .huber(delta: 1), optimizer: .sgd(momentum: 0.9, nesterov: false)), learningRate: 1e-3, step: 1, random: &random)
-        #expect(worstError(Array(network.parameters), try Self.flat(ioPath, "after_sgd_step2")) <= 1)
+        let steps = try Measure.steps(model, io: ioPath, optimizer: .sgd(momentum: 0.9, nesterov: false), group: "after_sgd_step")
+        #expect(steps <= 1, "\(io): weights after SGD steps \(steps)× the tolerance from Keras's")
+    }
+
+    /// The fixtures marked `opt` also hold two steps of Adam and of RMSprop with Keras's
+    /// defaults (Adam β 0.9/0.999, ε 1e-7 outside the root; RMSprop ρ 0.9, ε 1e-7 inside it).
+    static let optimizerFixtures = fixtures.filter { Measure.hasGroup(Fixtures.path($0), "after_adam_step") }
+
+    @Test func optimizerFixturesArePresent() {
+        #expect(Self.optimizerFixtures.count >= 8)
+    }
+
+    @Test(arguments: optimizerFixtures)
+    func adamAndRMSpropStepLikeKeras(io: String) throws {
+        let ioPath = Fixtures.path(io)
+        let model = try KerasModel.load(path: Measure.modelPath(for: ioPath))
+        let found = Measure.optimizerSteps(in: ioPath).filter { $0.name != "SGD" }
+        #expect(found.map(\.name) == ["Adam", "RMSprop"])
+        for (name, optimizer, group) in found {
+            let worst = try Measure.steps(model, io: ioPath, optimizer: optimizer, group: group)
+            #expect(worst <= 1, "\(io): weights after two \(name) steps \(worst)× the tolerance from Keras's")
+        }
     }
 }
 

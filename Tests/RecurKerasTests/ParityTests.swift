@@ -16,11 +16,6 @@ import Testing
         Fixtures.ioFiles(in: "external") + Fixtures.ioFiles(in: "keras3") + Fixtures.ioFiles(in: "keras2")
         + Fixtures.ioFiles(in: "keras-legacy")
 
-    /// The model file that goes with an io file: same stem, `.h5`.
-    static func modelPath(for io: String) -> String {
-        Fixtures.path(String(io.dropLast(".io.h5".count)) + ".h5")
-    }
-
     @Test func fixturesArePresent() {
         #expect(Self.fixtures.count >= 4)
     }
@@ -28,17 +23,7 @@ import Testing
     @Test(arguments: fixtures)
     func matchesKeras(io: String) throws {
         let ioPath = Fixtures.path(io)
-        let inputs = try readDataset(ioPath, "inputs")
-        let outputs = try readDataset(ioPath, "outputs")
-        let model = try KerasModel.load(path: Self.modelPath(for: io))
-        let samples = inputs.shape[0]
-        let network = try model.makeNetwork(window: inputs.shape[1], batch: samples)
-        #expect(network.plan.input.count * samples == inputs.values.count)
-        #expect(network.plan.output.count * samples == outputs.values.count)
-        inputs.values.withUnsafeBufferPointer { network.input.update(from: $0.baseAddress!, count: $0.count) }
-        network.forward(batch: samples)
-        let got = Array(UnsafeBufferPointer(start: network.output, count: outputs.values.count))
-        let worst = worstError(got, outputs.values)
+        let worst = try Measure.forward(KerasModel.load(path: Measure.modelPath(for: ioPath)), io: ioPath)
         #expect(worst <= 1, "\(io): worst error is \(worst)× the tolerance")
     }
 

@@ -91,7 +91,7 @@ func mapLayer(_ layer: KerasLayerConfig, _ context: MappingContext) throws(Recur
         reshape.target = dims.count == 1 ? .vector(dims[0]!) : .sequence(dims[0]!, dims[1]!)
         kernel = reshape
     default:
-        throw .data("layer '\(layer.name)' is a \(layer.className), which recur does not implement")
+        throw .data("layer '\(layer.name)' is \(withArticle(layer.className)), which recur does not implement")
     }
     try options.finish()
     return ModelLayer(name: layer.name, className: layer.className, kernel: kernel, config: layer.config)
@@ -403,4 +403,11 @@ extension Activation {
         default: return nil
         }
     }
+}
+
+/// A Keras class name with its indefinite article, as a sentence reads it: "an Embedding",
+/// "a LayerNormalization".
+func withArticle(_ className: String) -> String {
+    guard let first = className.first else { return "a layer" }
+    return ("AEIOU".contains(first) ? "an " : "a ") + className
 }

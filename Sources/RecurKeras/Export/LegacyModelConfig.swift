@@ -249,7 +249,7 @@ struct LegacyModelConfig {
         case "Dropout", "SpatialDropout1D", "GaussianDropout", "AlphaDropout": option = "rate"
         case "GaussianNoise": option = "stddev"
         default:
-            throw .data("layer '\(layer.name)' is a \(layer.className) without a computation recur knows, so it cannot be written")
+            throw .data("layer '\(layer.name)' is \(withArticle(layer.className)) without a computation recur knows, so it cannot be written")
         }
         // The rate only matters when training; a layer built without one is the identity.
         let value = layer.config?[option]?.number ?? 0
