@@ -97,10 +97,12 @@ func mapLanes(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Flo
         i += Lanes.scalarCount
     }
     if i < count {
+        // Copied in and out whole: element-wise insertion into a vector is a chain of shuffles.
+        let bytes = (count - i) * MemoryLayout<Float>.stride
         var lanes = Lanes(repeating: 0)
-        for j in 0..<(count - i) { lanes[j] = source[i + j] }
+        withUnsafeMutableBytes(of: &lanes) { $0.baseAddress!.copyMemory(from: source + i, byteCount: bytes) }
         let result = f(lanes)
-        for j in 0..<(count - i) { target[i + j] = result[j] }
+        withUnsafeBytes(of: result) { UnsafeMutableRawPointer(target + i).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
     }
 }
 

@@ -160,8 +160,9 @@ func fourRowsOneVector<V: SIMD>(
 
 /// One row of `C += A·B` (batch-1 inference lives here: a matrix-vector product). A row has
 /// no other rows to hide the multiply-add latency behind, so each pass keeps eight vectors of
-/// columns in flight (all 128 gate columns of a 32-unit LSTM at 16 lanes), and what is left is
-/// done in passes of four half vectors.
+/// columns in flight (all 128 gate columns of a 32-unit LSTM at 16 lanes), and what is left —
+/// the 40 columns of a SimpleRNN(40), say — goes in one more pass of at most two vectors of up to
+/// 64 lanes, rather than one pass per vector, each as long as k multiply-adds in a row.
 @inlinable
 func multiplyAccumulateRow(
     n: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
@@ -188,46 +189,94 @@ func multiplyAccumulateRow(
         store(s4, cj + 4 * w); store(s5, cj + 5 * w); store(s6, cj + 6 * w); store(s7, cj + 7 * w)
         j += 8 * w
     }
-    let h = HalfVector.scalarCount
-    while j + 4 * h <= n {
-        let cj = c + j
-        var s0: HalfVector = load(cj), s1: HalfVector = load(cj + h), s2: HalfVector = load(cj + 2 * h), s3: HalfVector = load(cj + 3 * h)
-        var bp = b + j
-        var ap = 0
-        for _ in 0..<k {
-            let x = HalfVector(repeating: a[ap])
-            s0 = multiplyAdd(s0, x, load(bp)); s1 = multiplyAdd(s1, x, load(bp + h))
-            s2 = multiplyAdd(s2, x, load(bp + 2 * h)); s3 = multiplyAdd(s3, x, load(bp + 3 * h))
-            bp += ldb
-            ap += columnStride
-        }
-        store(s0, cj); store(s1, cj + h); store(s2, cj + 2 * h); store(s3, cj + 3 * h)
-        j += 4 * h
+    // Fewer than eight vectors of columns are left: all of them in one walk over k, so that
+    // their chains of multiply-adds run side by side (each column's sum keeps its order).
+    let full = (n - j) / w
+    let half = w > HalfVector.scalarCount && (n - j) % w >= HalfVector.scalarCount
+    typealias V2 = Columns<Vector, Vector>
+    typealias V4 = Columns<V2, V2>
+    switch (full, half) {
+    case (0, false): break
+    case (0, true): rowPass(HalfVector.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (1, false): rowPass(Vector.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (1, true): rowPass(Columns<Vector, HalfVector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (2, false): rowPass(V2.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (2, true): rowPass(Columns<V2, HalfVector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (3, false): rowPass(Columns<V2, Vector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (3, true): rowPass(Columns<V2, Columns<Vector, HalfVector>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (4, false): rowPass(V4.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (4, true): rowPass(Columns<V4, HalfVector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (5, false): rowPass(Columns<V4, Vector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (5, true): rowPass(Columns<V4, Columns<Vector, HalfVector>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (6, false): rowPass(Columns<V4, V2>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (6, true): rowPass(Columns<V4, Columns<V2, HalfVector>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case (7, false): rowPass(Columns<V4, Columns<V2, Vector>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    default: rowPass(Columns<V4, Columns<V2, Columns<Vector, HalfVector>>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
     }
-    j = oneRowOneVector(HalfVector.self, n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    j += full * w + (half ? HalfVector.scalarCount : 0)
     multiplyAccumulateTail(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
 }
 
 
-@inlinable @inline(__always)
-func oneRowOneVector<V: SIMD>(
-    _: V.Type, n: Int, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
-    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
-) -> Int where V.Scalar == Float {
-    var j = start
-    while j + V.scalarCount <= n {
-        var s0: V = load(c + j)
-        var bp = b + j
-        var ap = 0
-        for _ in 0..<k {
-            s0 = multiplyAdd(s0, V(repeating: a[ap]), load(bp))
-            bp += ldb
-            ap += columnStride
-        }
-        store(s0, c + j)
-        j += V.scalarCount
+/// A block of adjacent columns of one row of C held in registers: a vector, or two blocks side
+/// by side. Built from SIMD8 and SIMD16 only, whose operations the compiler turns into single
+/// instructions (the standard library's wider SIMD types go element by element).
+@usableFromInline protocol ColumnBlock {
+    static var columns: Int { get }
+    init(loading p: UnsafePointer<Float>)
+    /// `self += x · p[0 ..< columns]`.
+    mutating func add(_ x: Float, times p: UnsafePointer<Float>)
+    func store(to p: UnsafeMutablePointer<Float>)
+}
+
+extension SIMD8: ColumnBlock where Scalar == Float {
+    @usableFromInline static var columns: Int { 8 }
+    @inlinable @inline(__always) init(loading p: UnsafePointer<Float>) { self = load(p) }
+    @inlinable @inline(__always) mutating func add(_ x: Float, times p: UnsafePointer<Float>) { self = multiplyAdd(self, SIMD8(repeating: x), load(p)) }
+    @inlinable @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { RecurKernel.store(self, p) }
+}
+
+extension SIMD16: ColumnBlock where Scalar == Float {
+    @usableFromInline static var columns: Int { 16 }
+    @inlinable @inline(__always) init(loading p: UnsafePointer<Float>) { self = load(p) }
+    @inlinable @inline(__always) mutating func add(_ x: Float, times p: UnsafePointer<Float>) { self = multiplyAdd(self, SIMD16(repeating: x), load(p)) }
+    @inlinable @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { RecurKernel.store(self, p) }
+}
+
+/// Block `A`'s columns, then block `B`'s.
+@usableFromInline struct Columns<A: ColumnBlock, B: ColumnBlock>: ColumnBlock {
+    @usableFromInline var a: A
+    @usableFromInline var b: B
+    @usableFromInline static var columns: Int { A.columns + B.columns }
+    @inlinable @inline(__always) init(loading p: UnsafePointer<Float>) {
+        a = A(loading: p)
+        b = B(loading: p + A.columns)
     }
-    return j
+    @inlinable @inline(__always) mutating func add(_ x: Float, times p: UnsafePointer<Float>) {
+        a.add(x, times: p)
+        b.add(x, times: p + A.columns)
+    }
+    @inlinable @inline(__always) func store(to p: UnsafeMutablePointer<Float>) {
+        a.store(to: p)
+        b.store(to: p + A.columns)
+    }
+}
+
+/// Columns `start ..< start + Block.columns` of one row, summed over all of k in one walk.
+@inlinable @inline(__always)
+func rowPass<Block: ColumnBlock>(
+    _: Block.Type, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+) {
+    var sum = Block(loading: c + start)
+    var bp = b + start
+    var ap = 0
+    for _ in 0..<k {
+        sum.add(a[ap], times: bp)
+        bp += ldb
+        ap += columnStride
+    }
+    sum.store(to: c + start)
 }
 
 /// Columns `from..<n` (fewer than eight) of one row, one at a time.
