@@ -1,4 +1,5 @@
 import ArgumentParser
+import CIOSupport
 import Glibc
 import RecurKeras
 
@@ -125,9 +126,16 @@ struct CheckModel: ParsableCommand {
     func run() throws {
         var status = stat()
         let bytes = stat(model, &status) == 0 ? Int(status.st_size) : 0
-        let limit = rlim_t(Preflight.memoryLimit(forFileOf: bytes))
-        var bound = rlimit(rlim_cur: limit, rlim_max: limit)
-        setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &bound)
+        // A crash must end this process by its signal, which is how the parent tells it from a
+        // refusal (not a backtrace or a sanitizer's report and exit status 1).
+        recur_default_fault_signals()
+        // A sanitizer build keeps the time limit only: its runtime's shadow memory alone
+        // exceeds any address-space limit.
+        if recur_built_with_sanitizer() == 0 {
+            let limit = rlim_t(Preflight.memoryLimit(forFileOf: bytes))
+            var bound = rlimit(rlim_cur: limit, rlim_max: limit)
+            setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &bound)
+        }
         do {
             _ = try modelOptions.load(model)
         } catch {

@@ -31,7 +31,7 @@ import Testing
         let result = try recur(["predict", Fixtures.path("external/m8_lstm_nolambda.h5"), "--input", "-"],
                                input: (1...20).map { String(Double($0) * 3.7) }.joined(separator: ",") + "\n")
         let text = result.stdout.trimmingCharacters(in: .newlines)
-        let value = Float(text)!
+        let value = try #require(Float(text), "predict printed \(text); stderr: \(result.stderr)")
         #expect(String(format: "%.9g", value) == text)
     }
 
@@ -160,8 +160,8 @@ import Testing
         let keras = entry["forecast_mae_keras"] as! Double
         let result = try recur(["forecast", Fixtures.repository + "/models/\(model).h5"], in: Fixtures.repository)
         #expect(result.status == 0, "\(result.stderr)")
-        let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("MAE: ") }!
-        let mae = Double(line.dropFirst(5))!
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("MAE: ") }, "\(result.stderr)")
+        let mae = try #require(Double(line.dropFirst(5)), "\(line)")
         #expect(String(format: "%.4g", mae) == String(format: "%.4g", keras), "recur \(mae), Keras \(keras)")
     }
 

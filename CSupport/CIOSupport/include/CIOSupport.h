@@ -59,4 +59,15 @@ volatile int *recur_stop_flag(void);
 /* Monotonic clock in nanoseconds. */
 uint64_t recur_monotonic_nanoseconds(void);
 
+/* 1 when this build runs under a sanitizer (AddressSanitizer, ThreadSanitizer or
+   MemorySanitizer): their runtimes reserve terabytes of address space for shadow memory, so an
+   address-space limit (RLIMIT_AS) would stop the process before it starts. SwiftPM compiles the C
+   targets with the same -fsanitize as the Swift ones. */
+int recur_built_with_sanitizer(void);
+
+/* Restores the default action (death by the signal) for SIGSEGV, SIGBUS, SIGFPE, SIGILL and
+   SIGABRT, replacing the handlers a runtime installed (Swift's backtracer, a sanitizer's report):
+   for the preflight child, whose parent reads a crash from how it died. */
+void recur_default_fault_signals(void);
+
 #endif
