@@ -1056,8 +1056,9 @@ def main_orchestrate(opts):
     res["summary"] = analysis
     os.makedirs(os.path.dirname(os.path.join(ROOT, opts.json)), exist_ok=True)
     with open(os.path.join(ROOT, opts.json), "w") as f:
-        json.dump(res, f, indent=1, default=_plain)
-        f.write("\n")
+        # Paths inside the checkout are written relative to it: the file is committed.
+        text = json.dumps(res, indent=1, default=_plain)
+        f.write(text.replace(json.dumps(ROOT + os.sep)[1:-1], "") + "\n")
     with open(os.path.join(ROOT, opts.md), "w") as f:
         f.write(render_markdown(res, names, opts))
     log("wrote %s and %s in %.0f s" % (opts.json, opts.md, res["duration_s"]))

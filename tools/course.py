@@ -172,7 +172,7 @@ def write_series_csv(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "course_series.csv"))
-    ap.add_argument("--check-shared", default="/work/shared/keras-fixtures")
+    ap.add_argument("--check-shared", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "keras-fixtures"))
     args = ap.parse_args()
     self_check()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

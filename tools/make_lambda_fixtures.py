@@ -5,7 +5,7 @@ Keras saves a Lambda layer's function as base64 of `marshal.dumps(fn.__code__)`,
 differs per Python minor version, so this script must run once under each supported Python:
 
     for v in 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13; do python$v tools/make_lambda_fixtures.py; done
-    .venv-keras/bin/python tools/make_lambda_fixtures.py --keras /work/shared/keras-fixtures/m1_simplernn.h5
+    .venv-keras/bin/python tools/make_lambda_fixtures.py --keras ../shared/keras-fixtures/m1_simplernn.h5
 
 Each run writes Tests/Fixtures/lambda/pyXY.json: {case name: {"source", "base64", "expect"}} plus,
 for refusals, "reason_contains" (a fragment the refusal's reason must mention). "expect" is

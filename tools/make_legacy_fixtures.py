@@ -3,7 +3,7 @@ into Tests/Fixtures/keras-legacy/tf<MAJOR.MINOR>/, with NAME.io.h5 (inputs/outpu
 
 Runs under the old TensorFlow's own interpreter (Python 3.8 syntax), e.g.::
 
-    /root/.pyenv/versions/3.8.18/bin/python3.8 -m venv .venv-tf24
+    python3.8 -m venv .venv-tf24
     .venv-tf24/bin/pip install "pip<24" && .venv-tf24/bin/pip install tensorflow-cpu==2.4.4 h5py==2.10.0 "numpy<1.20"
     TF_ENABLE_ONEDNN_OPTS=0 .venv-tf24/bin/python tools/make_legacy_fixtures.py
 
@@ -11,7 +11,7 @@ Runs under the old TensorFlow's own interpreter (Python 3.8 syntax), e.g.::
     TF_ENABLE_ONEDNN_OPTS=0 .venv-tf215/bin/python tools/make_legacy_fixtures.py
 
     # standalone multi-backend Keras 2.3.1 on TensorFlow 1.15 (Python 3.7):
-    /root/.pyenv/versions/3.7.16/bin/python3.7 -m venv .venv-keras231
+    python3.7 -m venv .venv-keras231
     .venv-keras231/bin/pip install "pip<24" && .venv-keras231/bin/pip install tensorflow-cpu==1.15.0 keras==2.3.1 "h5py<3" "numpy<1.19" "protobuf<3.21"
     .venv-keras231/bin/python tools/make_legacy_fixtures.py --standalone
 

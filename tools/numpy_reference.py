@@ -12,7 +12,7 @@ How to run (from the repository root)::
 
     .venv-keras/bin/python tools/numpy_reference.py                    # Tests/Fixtures/{keras3,keras2,keras-legacy}
     .venv-keras/bin/python tools/numpy_reference.py --train            # + loss/grad/SGD checks
-    .venv-keras/bin/python tools/numpy_reference.py Tests/Fixtures/keras3/lstm_default.h5 /work/shared/keras-fixtures
+    .venv-keras/bin/python tools/numpy_reference.py Tests/Fixtures/keras3/lstm_default.h5 ../shared/keras-fixtures
     .venv-keras/bin/python tools/numpy_reference.py --json out.json    # machine-readable results
     .venv-keras/bin/python tools/numpy_reference.py --forecast models  # models/NAME.h5 vs NAME.forecast.csv
 
