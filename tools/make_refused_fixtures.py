@@ -111,7 +111,6 @@ def main():
     import keras
     import tf_keras
 
-    import numpy as np
     lines = ["# Models Keras saves that recur refuses", "",
              "Made by `tools/make_refused_fixtures.py` with Keras %s and tf_keras %s (TensorFlow %s); "
              "each is `model.save(\"NAME.h5\")` of an uncompiled model. The message recur gives for each is in "

@@ -37,13 +37,6 @@ func recur(_ arguments: [String], input: String? = nil, in folder: String? = nil
     return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
 
-/// A fresh temporary folder.
-func temporaryFolder() -> String {
-    let path = NSTemporaryDirectory() + "recur-cli-" + UUID().uuidString
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 /// Fixture rows as predict input: one sample per line, `%.9g`, time-major.
 func predictInput(_ dataset: Dataset) -> String {
     let width = dataset.values.count / dataset.shape[0]

@@ -14,11 +14,7 @@ import Testing
 /// the run found.
 @Suite(.serialized) struct ConformanceTests {
     static let output = Fixtures.repository + "/.build/conformance/recur.json"
-    static let scratch: String = {
-        let path = NSTemporaryDirectory() + "recur-conformance-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    static let scratch = temporaryFolder("conformance")
 
     /// Fixture stems (`NAME` of `NAME.io.h5`) of one folder.
     static func stems(_ folder: String) -> [String] {
@@ -33,26 +29,29 @@ import Testing
     /// Every measurement for one fixture: `folders` are where the model exists (keras3, keras2,
     /// keras-legacy/...), the first being the one exported and trained.
     static func row(_ stem: String, folders: [String]) -> [String: Any] {
-        var row: [String: Any] = ["fixture": stem, "forward": [String: Any]()]
-        if let model = try? KerasModel.load(path: Fixtures.path("\(folders[0])/\(stem).h5")) { row["layers"] = layerList(model) }
+        // Each folder's model, read once.
+        var models: [String: Result<KerasModel, RecurError>] = [:]
+        for folder in folders {
+            models[folder] = Result { () throws(RecurError) in try KerasModel.load(path: Fixtures.path("\(folder)/\(stem).h5")) }
+        }
+        func io(_ folder: String) -> String { Fixtures.path("\(folder)/\(stem).io.h5") }
+        var row: [String: Any] = ["fixture": stem]
+        if let model = try? models[folders[0]]!.get() { row["layers"] = layerList(model) }
         var forward: [String: Any] = [:]
         for folder in folders {
-            let io = Fixtures.path("\(folder)/\(stem).io.h5")
-            forward[folder] = cell { try Measure.forward(KerasModel.load(path: Measure.modelPath(for: io)), io: io) }
+            forward[folder] = cell { try Measure.forward(models[folder]!.get(), io: io(folder)) }
         }
         row["forward"] = forward
         // Gradients and steps from every Keras that recorded them (the worse of the two).
         var gradients: Double?
         var steps: [String: Double] = [:]
         var failures: [String] = []
-        for folder in folders {
-            let io = Fixtures.path("\(folder)/\(stem).io.h5")
-            guard hasDataset(io, "loss_huber") else { continue }
+        for folder in folders where hasDataset(io(folder), "loss_huber") {
             do {
-                let model = try KerasModel.load(path: Measure.modelPath(for: io))
-                gradients = max(gradients ?? 0, try Measure.gradients(model, io: io).worst)
-                for (name, optimizer, group) in Measure.optimizerSteps(in: io) {
-                    steps[name] = max(steps[name] ?? 0, try Measure.steps(model, io: io, optimizer: optimizer, group: group))
+                let model = try models[folder]!.get()
+                gradients = max(gradients ?? 0, try Measure.gradients(model, io: io(folder)).worst)
+                for (name, optimizer, group) in Measure.optimizerSteps(in: io(folder)) {
+                    steps[name] = max(steps[name] ?? 0, try Measure.steps(model, io: io(folder), optimizer: optimizer, group: group))
                 }
             } catch let error as RecurError {
                 failures.append(error.message)
@@ -65,25 +64,22 @@ import Testing
         if !failures.isEmpty { row["training_failure"] = failures.joined(separator: " ") }
         // Written by recur in each format, read back by recur: Keras's outputs still.
         let source = Fixtures.path("\(folders[0])/\(stem).h5")
-        let io = Fixtures.path("\(folders[0])/\(stem).io.h5")
-        var exports: [String: Any] = [:]
+        let reference = io(folders[0])
         let written = scratch + "/" + folders[0].replacingOccurrences(of: "/", with: "_") + "_" + stem
-        exports[".h5"] = cell {
-            let model = try KerasModel.load(path: source)
-            try writeLegacyH5(ExportableModel(model), to: written + ".h5", for: ExportTests.target(for: model.kernelLayers))
-            return try Measure.forward(KerasModel.load(path: written + ".h5"), io: io)
+        func exported(_ write: (ExportableModel, KerasTarget) throws -> Void, readBack: () throws -> KerasModel) -> Any {
+            cell {
+                let model = try models[folders[0]]!.get()
+                try write(ExportableModel(model), ExportTests.target(for: model.kernelLayers))
+                return try Measure.forward(readBack(), io: reference)
+            }
         }
-        exports[".keras"] = cell {
-            let model = try KerasModel.load(path: source)
-            try writeKerasArchive(ExportableModel(model), to: written + ".keras", for: ExportTests.target(for: model.kernelLayers))
-            return try Measure.forward(KerasModel.load(path: written + ".keras"), io: io)
-        }
-        exports[".weights.h5"] = cell {
-            let model = try KerasModel.load(path: source)
-            try writeWeightsH5(ExportableModel(model), to: written + ".weights.h5")
-            return try Measure.forward(KerasModel.load(weights: written + ".weights.h5", architecture: .file(source)), io: io)
-        }
-        row["exports"] = exports
+        row["exports"] = [
+            ".h5": exported({ try writeLegacyH5($0, to: written + ".h5", for: $1) }, readBack: { try KerasModel.load(path: written + ".h5") }),
+            ".keras": exported({ try writeKerasArchive($0, to: written + ".keras", for: $1) }, readBack: { try KerasModel.load(path: written + ".keras") }),
+            ".weights.h5": exported({ model, _ in try writeWeightsH5(model, to: written + ".weights.h5") }, readBack: {
+                try KerasModel.load(weights: written + ".weights.h5", architecture: .file(source))
+            }),
+        ]
         return row
     }
 

@@ -7,11 +7,7 @@ import Testing
 /// What a file for each Keras may hold, and the models the exporter refuses: each refusal is
 /// one sentence naming the output and the layer, exit status 65, and nothing is written.
 @Suite struct ExportRefusalTests {
-    static let folder: String = {
-        let path = NSTemporaryDirectory() + "recur-export-refusals-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    static let folder = temporaryFolder("export-refusals")
 
     static let activations: [Activation] = (0...UInt8.max).compactMap(Activation.init(rawValue:))
 

@@ -8,11 +8,7 @@ import Testing
 /// `writeLegacyH5`: what recur writes, read back by recur. (Keras's own reading of the same
 /// files is checked by `tools/keras_roundtrip.py`, which `tools/test.sh` runs.)
 @Suite(.serialized) struct ExportTests {
-    static let folder: String = {
-        let path = NSTemporaryDirectory() + "recur-export-tests-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    static let folder = temporaryFolder("export-tests")
 
     /// Every full-model file among the fixtures (the other team's, Keras 3's and Keras 2's, and
     /// the older TensorFlows' with fixed-length strings and Python 3.8 Lambdas) and the course

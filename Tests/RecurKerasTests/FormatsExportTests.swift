@@ -9,11 +9,7 @@ import Testing
 /// as Keras lays out its own files. (Keras's reading of the same files is checked by
 /// `tools/keras_roundtrip.py`, which `tools/test.sh` runs.)
 @Suite(.serialized) struct FormatsExportTests {
-    static let folder: String = {
-        let path = NSTemporaryDirectory() + "recur-formats-export-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    static let folder = temporaryFolder("formats-export")
 
     /// Every full model among the fixtures, and the archives (Keras 3's and tf_keras's).
     static let modelFiles: [String] = ExportTests.modelFiles + [

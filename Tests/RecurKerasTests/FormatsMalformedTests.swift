@@ -7,30 +7,14 @@ import Testing
 /// with one sentence that names the file, and exit status 65 (66 for a missing file, 64 for a
 /// wrong command line).
 @Suite(.serialized) struct FormatsMalformedTests {
-    static let folder: String = {
-        let path = NSTemporaryDirectory() + "recur-formats-malformed-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    static let folder = temporaryFolder("formats-malformed")
 
-    static func write(_ name: String, _ bytes: [UInt8]) -> String {
-        let path = folder + "/" + name
-        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        return path
-    }
+    static func write(_ name: String, _ bytes: [UInt8]) -> String { writeFile(folder, name, bytes) }
 
     static func expectFailure(
         _ status: Int32, _ words: [String], naming path: String? = nil, _ load: () throws(RecurError) -> KerasModel
     ) {
-        do {
-            _ = try load()
-            Issue.record("loaded")
-        } catch {
-            #expect(error.exitCode == status, "\(error.message)")
-            if let path { #expect(error.message.contains(path), "\(error.message)") }
-            for word in words { #expect(error.message.lowercased().contains(word.lowercased()), "'\(word)' missing from: \(error.message)") }
-            #expect(!error.message.contains("\n"))
-        }
+        expectRefusal(status, words, naming: path, ignoringCase: true, load)
     }
 
     /// An archive that is not what it should be.
@@ -178,29 +162,16 @@ import Testing
         Self.expectArchiveFailure("other.keras", Self.archive([("config.json", Self.configJSON), ("model.weights.h5", weights)]), ["layer 'enc'", "layers/simple_rnn"])
     }
 
-    struct Case: CustomStringConvertible, Sendable {
-        let file: String
-        let status: Int32
-        let words: [String]
-        var description: String { file }
-    }
-
     /// `tools/make_format_fixtures.py`'s damaged copies of a Keras 3 `.weights.h5`, read with
     /// the architecture they were saved from.
-    static let cases: [Case] = {
-        let text = (try? String(contentsOfFile: Fixtures.path("formats/bad/EXPECTED.tsv"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            return Case(file: fields[0], status: Int32(fields[1])!, words: fields[2].split(separator: "|").map(String.init))
-        }
-    }()
+    static let cases = ExpectedRefusal.read("formats/bad")
 
     @Test func corpusIsPresent() {
         #expect(Self.cases.count >= 10)
     }
 
     @Test(arguments: cases)
-    func damagedWeights(_ test: Case) {
+    func damagedWeights(_ test: ExpectedRefusal) {
         let path = Fixtures.path("formats/bad/" + test.file)
         Self.expectFailure(test.status, test.words, naming: path) { () throws(RecurError) in
             try KerasModel.load(weights: path, architecture: .file(Fixtures.path("formats/k3_named.json")))

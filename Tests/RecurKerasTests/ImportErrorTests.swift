@@ -6,28 +6,12 @@ import Testing
 /// Files that are not what recur needs: each gives one sentence naming the file, and the
 /// documented exit status.
 @Suite(.serialized) struct ImportErrorTests {
-    static let folder: String = {
-        let path = NSTemporaryDirectory() + "recur-import-errors-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    static let folder = temporaryFolder("import-errors")
 
-    static func write(_ name: String, _ bytes: [UInt8]) -> String {
-        let path = folder + "/" + name
-        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        return path
-    }
+    static func write(_ name: String, _ bytes: [UInt8]) -> String { writeFile(folder, name, bytes) }
 
     static func expectFailure(_ path: String, status: Int32, mentioning words: [String]) {
-        do {
-            _ = try KerasModel.load(path: path)
-            Issue.record("\(path) loaded")
-        } catch {
-            #expect(error.exitCode == status, "\(error.message)")
-            #expect(error.message.contains(path), "\(error.message)")
-            for word in words { #expect(error.message.contains(word), "\(error.message)") }
-            #expect(!error.message.contains("\n"))
-        }
+        expectRefusal(status, words, naming: path) { () throws(RecurError) in try KerasModel.load(path: path) }
     }
 
     @Test func missingFile() {
@@ -66,27 +50,14 @@ import Testing
 /// The generated corpus of malformed models (`tools/make_bad_models.py`): each file's exit
 /// status and the words its message must contain are listed in `EXPECTED.tsv`.
 @Suite(.serialized) struct MalformedModelTests {
-    struct Case: CustomStringConvertible, Sendable {
-        let file: String
-        let status: Int32
-        let words: [String]
-        var description: String { file }
-    }
-
-    static let cases: [Case] = {
-        let text = (try? String(contentsOfFile: Fixtures.path("bad/EXPECTED.tsv"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            return Case(file: fields[0], status: Int32(fields[1])!, words: fields[2].split(separator: "|").map(String.init))
-        }
-    }()
+    static let cases = ExpectedRefusal.read("bad")
 
     @Test func corpusIsPresent() {
         #expect(Self.cases.count >= 20)
     }
 
     @Test(arguments: cases)
-    func givesItsSentence(_ test: Case) throws {
+    func givesItsSentence(_ test: ExpectedRefusal) throws {
         let path = Fixtures.path("bad/" + test.file)
         do {
             let model = try KerasModel.load(path: path)

@@ -106,3 +106,17 @@ public func failingAfter<T, E: Error>(seconds: Int, _ what: String, _ body: () t
     defer { watchdog.cancel() }
     return try body()
 }
+
+/// A fresh folder under the temporary directory, `recur-NAME-…`.
+public func temporaryFolder(_ name: String = "cli") -> String {
+    let path = NSTemporaryDirectory() + "recur-\(name)-" + UUID().uuidString
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Writes `bytes` to `folder/name` and returns the path.
+public func writeFile(_ folder: String, _ name: String, _ bytes: [UInt8]) -> String {
+    let path = folder + "/" + name
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    return path
+}
