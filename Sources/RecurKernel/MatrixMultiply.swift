@@ -191,92 +191,86 @@ func multiplyAccumulateRow(
     }
     // Fewer than eight vectors of columns are left: all of them in one walk over k, so that
     // their chains of multiply-adds run side by side (each column's sum keeps its order).
-    let full = (n - j) / w
-    let half = w > HalfVector.scalarCount && (n - j) % w >= HalfVector.scalarCount
-    typealias V2 = Columns<Vector, Vector>
-    typealias V4 = Columns<V2, V2>
-    switch (full, half) {
-    case (0, false): break
-    case (0, true): rowPass(HalfVector.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (1, false): rowPass(Vector.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (1, true): rowPass(Columns<Vector, HalfVector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (2, false): rowPass(V2.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (2, true): rowPass(Columns<V2, HalfVector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (3, false): rowPass(Columns<V2, Vector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (3, true): rowPass(Columns<V2, Columns<Vector, HalfVector>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (4, false): rowPass(V4.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (4, true): rowPass(Columns<V4, HalfVector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (5, false): rowPass(Columns<V4, Vector>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (5, true): rowPass(Columns<V4, Columns<Vector, HalfVector>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (6, false): rowPass(Columns<V4, V2>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (6, true): rowPass(Columns<V4, Columns<V2, HalfVector>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case (7, false): rowPass(Columns<V4, Columns<V2, Vector>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    default: rowPass(Columns<V4, Columns<V2, Columns<Vector, HalfVector>>>.self, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    }
-    j += full * w + (half ? HalfVector.scalarCount : 0)
+    j = restOfRow(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
     multiplyAccumulateTail(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
 }
 
 
-/// A block of adjacent columns of one row of C held in registers: a vector, or two blocks side
-/// by side. Built from SIMD8 and SIMD16 only, whose operations the compiler turns into single
-/// instructions (the standard library's wider SIMD types go element by element).
-@usableFromInline protocol ColumnBlock {
-    static var columns: Int { get }
-    init(loading p: UnsafePointer<Float>)
-    /// `self += x · p[0 ..< columns]`.
-    mutating func add(_ x: Float, times p: UnsafePointer<Float>)
-    func store(to p: UnsafeMutablePointer<Float>)
-}
+/// How many whole vectors `restOfRow` walks: a type per count, so that an optimised build has
+/// one copy of the walk per count with its branches folded away. The types are not generic, so
+/// an unoptimised build instantiates nothing at run time either (no allocation on a first call).
+@usableFromInline protocol VectorCount { static var value: Int { get } }
+@usableFromInline enum Vectors0: VectorCount { @inlinable static var value: Int { 0 } }
+@usableFromInline enum Vectors1: VectorCount { @inlinable static var value: Int { 1 } }
+@usableFromInline enum Vectors2: VectorCount { @inlinable static var value: Int { 2 } }
+@usableFromInline enum Vectors3: VectorCount { @inlinable static var value: Int { 3 } }
+@usableFromInline enum Vectors4: VectorCount { @inlinable static var value: Int { 4 } }
+@usableFromInline enum Vectors5: VectorCount { @inlinable static var value: Int { 5 } }
+@usableFromInline enum Vectors6: VectorCount { @inlinable static var value: Int { 6 } }
+@usableFromInline enum Vectors7: VectorCount { @inlinable static var value: Int { 7 } }
 
-extension SIMD8: ColumnBlock where Scalar == Float {
-    @usableFromInline static var columns: Int { 8 }
-    @inlinable @inline(__always) init(loading p: UnsafePointer<Float>) { self = load(p) }
-    @inlinable @inline(__always) mutating func add(_ x: Float, times p: UnsafePointer<Float>) { self = multiplyAdd(self, SIMD8(repeating: x), load(p)) }
-    @inlinable @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { RecurKernel.store(self, p) }
-}
-
-extension SIMD16: ColumnBlock where Scalar == Float {
-    @usableFromInline static var columns: Int { 16 }
-    @inlinable @inline(__always) init(loading p: UnsafePointer<Float>) { self = load(p) }
-    @inlinable @inline(__always) mutating func add(_ x: Float, times p: UnsafePointer<Float>) { self = multiplyAdd(self, SIMD16(repeating: x), load(p)) }
-    @inlinable @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { RecurKernel.store(self, p) }
-}
-
-/// Block `A`'s columns, then block `B`'s.
-@usableFromInline struct Columns<A: ColumnBlock, B: ColumnBlock>: ColumnBlock {
-    @usableFromInline var a: A
-    @usableFromInline var b: B
-    @usableFromInline static var columns: Int { A.columns + B.columns }
-    @inlinable @inline(__always) init(loading p: UnsafePointer<Float>) {
-        a = A(loading: p)
-        b = B(loading: p + A.columns)
-    }
-    @inlinable @inline(__always) mutating func add(_ x: Float, times p: UnsafePointer<Float>) {
-        a.add(x, times: p)
-        b.add(x, times: p + A.columns)
-    }
-    @inlinable @inline(__always) func store(to p: UnsafeMutablePointer<Float>) {
-        a.store(to: p)
-        b.store(to: p + A.columns)
-    }
-}
-
-/// Columns `start ..< start + Block.columns` of one row, summed over all of k in one walk.
+/// Columns `start..<n` of one row, fewer than eight vectors of them, in one walk over k, so
+/// that their chains of multiply-adds run side by side. Returns the first column left (fewer
+/// than eight).
 @inlinable @inline(__always)
-func rowPass<Block: ColumnBlock>(
-    _: Block.Type, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
+func restOfRow(
+    n: Int, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+) -> Int {
+    let w = Vector.scalarCount, h = HalfVector.scalarCount
+    let full = (n - start) / w
+    let half = w > h && (n - start) % w >= h
+    switch full {
+    case 0: if half { rowWalk(Vectors0.self, half: true, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c) }
+    case 1: rowWalk(Vectors1.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case 2: rowWalk(Vectors2.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case 3: rowWalk(Vectors3.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case 4: rowWalk(Vectors4.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case 5: rowWalk(Vectors5.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case 6: rowWalk(Vectors6.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    default: rowWalk(Vectors7.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    }
+    return start + full * w + (half ? h : 0)
+}
+
+/// `Count.value` vectors of columns from `start`, then a half vector if `half`, over all of k.
+@inlinable @inline(__always)
+func rowWalk<Count: VectorCount>(
+    _: Count.Type, half: Bool, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
     _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
 ) {
-    var sum = Block(loading: c + start)
+    let w = Vector.scalarCount, full = Count.value
+    let cj = c + start
+    let zero = Vector(repeating: 0)
+    var s0 = full > 0 ? load(cj) : zero, s1 = full > 1 ? load(cj + w) : zero
+    var s2 = full > 2 ? load(cj + 2 * w) : zero, s3 = full > 3 ? load(cj + 3 * w) : zero
+    var s4 = full > 4 ? load(cj + 4 * w) : zero, s5 = full > 5 ? load(cj + 5 * w) : zero
+    var s6 = full > 6 ? load(cj + 6 * w) : zero
+    var t: HalfVector = half ? load(cj + full * w) : HalfVector(repeating: 0)
     var bp = b + start
     var ap = 0
     for _ in 0..<k {
-        sum.add(a[ap], times: bp)
+        let scalar = a[ap]
+        let x = Vector(repeating: scalar)
+        if full > 0 { s0 = multiplyAdd(s0, x, load(bp)) }
+        if full > 1 { s1 = multiplyAdd(s1, x, load(bp + w)) }
+        if full > 2 { s2 = multiplyAdd(s2, x, load(bp + 2 * w)) }
+        if full > 3 { s3 = multiplyAdd(s3, x, load(bp + 3 * w)) }
+        if full > 4 { s4 = multiplyAdd(s4, x, load(bp + 4 * w)) }
+        if full > 5 { s5 = multiplyAdd(s5, x, load(bp + 5 * w)) }
+        if full > 6 { s6 = multiplyAdd(s6, x, load(bp + 6 * w)) }
+        if half { t = multiplyAdd(t, HalfVector(repeating: scalar), load(bp + full * w)) }
         bp += ldb
         ap += columnStride
     }
-    sum.store(to: c + start)
+    if full > 0 { store(s0, cj) }
+    if full > 1 { store(s1, cj + w) }
+    if full > 2 { store(s2, cj + 2 * w) }
+    if full > 3 { store(s3, cj + 3 * w) }
+    if full > 4 { store(s4, cj + 4 * w) }
+    if full > 5 { store(s5, cj + 5 * w) }
+    if full > 6 { store(s6, cj + 6 * w) }
+    if half { store(t, cj + full * w) }
 }
 
 /// Columns `from..<n` (fewer than eight) of one row, one at a time.
