@@ -26,7 +26,7 @@ fi
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     tries=${BUILD_RETRIES:-3}
     for attempt in $(seq "$tries"); do
-        # The same build as the README's (static HDF5 and Swift runtime where possible).
+        # The same build as the README's (tools/setup.sh: one static executable where possible).
         if ./tools/setup.sh > /tmp/bench-peers-build.$$.log 2>&1; then
             rm -f /tmp/bench-peers-build.$$.log
             break

@@ -12,42 +12,74 @@ if ! pkg-config --exists hdf5 2>/dev/null; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhdf5-dev pkg-config >/dev/null
 fi
 
-# The release binary links HDF5 and the Swift runtime statically when the system has the
-# archives: it then maps nine libraries instead of forty (Debian's shared HDF5 pulls in curl, TLS
-# and Kerberos) and its peak memory drops by about a third (docs/performance.md). SwiftPM takes
-# HDF5's link flags from pkg-config, so a generated hdf5.pc that names the archive does it.
+# How the release binary is linked, best first:
+#
+# 1. One static executable, when the system has the archives (HDF5's, its compressors', glibc's)
+#    and the Swift toolchain has its static libraries and lld. Nothing is mapped or relocated at
+#    start, and the code a forecast runs sits together: the functions that tools/link-order.sh
+#    saw run come first in tools/link-order.txt, every module is compiled with one section per
+#    function, and lld lays the sections out in that order. The kernel maps a binary's code in
+#    64 KB blocks around each page it touches, so packing what runs keeps the peak resident
+#    memory low (docs/performance.md). A static executable cannot be given the malloc counter
+#    with LD_PRELOAD, so it is linked with `--wrap` around the allocation functions instead
+#    (CSupport/CIOSupport/alloc_wrap.c), and `recur bench` counts with that.
+# 2. Else HDF5 and the Swift runtime statically, the C library shared: nine libraries mapped
+#    instead of forty (Debian's shared HDF5 pulls in curl, TLS and Kerberos).
+# 3. Else everything shared.
+#
+# SwiftPM takes HDF5's link flags from pkg-config, so a generated hdf5.pc that names the archives
+# does it. RECUR_LINK=shared forces 3, RECUR_LINK_ORDER=FILE takes another order (or none:
+# RECUR_LINK_ORDER=), and RECUR_SCRATCH builds elsewhere than .build (tools/link-order.sh uses
+# both).
+archive() { local path; path=$(gcc -print-file-name="lib$1.a"); [ "$path" != "lib$1.a" ] && [ -f "$path" ]; }
 static_hdf5() {
-    local libdir
+    local libdir libs=$1
     libdir=$(pkg-config --libs-only-L hdf5 | sed 's/^ *-L//; s/ *$//')
     [ -n "$libdir" ] && [ -f "$libdir/libhdf5.a" ] || return 1
-    for lib in sz z; do
-        [ -e "$(gcc -print-file-name=lib$lib.so)" ] || [ -e "$(gcc -print-file-name=lib$lib.a)" ] || return 1
-    done
     mkdir -p .build/pkgconfig
     cat > .build/pkgconfig/hdf5.pc <<PC
 Name: hdf5
 Description: HDF5, linked statically into recur (written by tools/setup.sh)
 Version: $(pkg-config --modversion hdf5)
 Cflags: $(pkg-config --cflags hdf5)
-Libs: -L$libdir -l:libhdf5.a -lsz -lz -ldl -lm
+Libs: -L$libdir -l:libhdf5.a $libs
 PC
 }
-static=()
-if static_hdf5; then
-    export PKG_CONFIG_PATH="$PWD/.build/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+toolchain=$(dirname "$(dirname "$(command -v swift)")")
+scratch=${RECUR_SCRATCH:-.build}
+order=${RECUR_LINK_ORDER-$PWD/tools/link-order.txt}
+flags=()
+link=shared
+if [ "${RECUR_LINK:-}" != shared ] && [ -f "$toolchain/lib/swift_static/linux/static-executable-args.lnk" ] \
+    && [ -x "$toolchain/bin/ld.lld" ] && archive c && archive sz && archive aec && archive z \
+    && static_hdf5 "-l:libsz.a -l:libaec.a -l:libz.a -ldl -lm"; then
+    link=static-executable
+    flags=(-Xswiftc -static-executable -Xswiftc -use-ld=lld
+        -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections
+        -Xcc -DRECUR_WRAPPED_MALLOC)
+    for function in malloc calloc realloc posix_memalign aligned_alloc memalign; do
+        flags+=(-Xlinker "--wrap=$function")
+    done
+    if [ -n "$order" ] && [ -f "$order" ]; then
+        flags+=(-Xlinker "--symbol-ordering-file=$order" -Xlinker --no-warn-symbol-ordering)
+    fi
+elif [ "${RECUR_LINK:-}" != shared ] && [ -d "$toolchain/lib/swift_static" ] \
+    && { archive sz || [ -e "$(gcc -print-file-name=libsz.so)" ]; } && static_hdf5 "-lsz -lz -ldl -lm"; then
+    link=static-swift-stdlib
+    flags=(--static-swift-stdlib)
 fi
-if [ -d "$(dirname "$(dirname "$(command -v swift)")")/lib/swift_static" ]; then
-    static=(--static-swift-stdlib)
+if [ "$link" != shared ]; then
+    export PKG_CONFIG_PATH="$PWD/.build/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 fi
 
 build() {
     mkdir -p .build
-    if ! swift build -c release "$@" > .build/setup.log 2>&1; then
+    if ! swift build -c release --scratch-path "$scratch" "$@" > .build/setup.log 2>&1; then
         grep -E 'error|warning: .*unable' .build/setup.log | head -40
         echo "setup: swift build -c release $* failed (full log: .build/setup.log)"
         exit 1
     fi
 }
-build --product recur "${static[@]}"
+build --product recur "${flags[@]}"
 # The allocation counter that `recur bench` preloads.
 build --product RecurMallocCounter

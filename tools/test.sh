@@ -16,6 +16,16 @@ if ! command -v rsvg-convert >/dev/null; then
 fi
 # --- end plots ---
 
+echo "== the release binary: no heap allocation per forecast, counted by its own counter"
+# tools/setup.sh links a static recur with the counter built in (CSupport/CIOSupport/alloc_wrap.c);
+# recur bench reports null instead of a count unless the counter first saw a known allocation.
+for model in models/e1_simplernn.h5 models/e3_bilstm2.h5; do
+    mallocs=$(.build/release/recur bench "$model" --iterations 200 --batch 4 --json \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["mallocs_per_window"])')
+    echo "$model: $mallocs mallocs per window"
+    [ "$mallocs" = 0 ] || { echo "recur bench $model: expected 0 mallocs per window, counted $mallocs"; exit 1; }
+done
+
 echo "== kernel as Embedded Swift with -no-allocations"
 ./tools/check-embedded.sh
 

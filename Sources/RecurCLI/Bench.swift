@@ -12,8 +12,8 @@ struct Bench: RecurCommand {
         discussion: """
             Times single windows (median and 99th percentile of many calls) and batches, on \
             windows cut from a sine wave. Allocations per window are counted when the malloc \
-            counter library built beside recur (libRecurMallocCounter.so) is preloaded; recur \
-            preloads it itself when it finds it.
+            counter is there: built into a static recur (tools/setup.sh), else the library beside \
+            recur (libRecurMallocCounter.so), which recur preloads itself when it finds it.
 
             Example:
               recur bench models/e1_simplernn.h5 --window 20
@@ -74,7 +74,7 @@ struct Bench: RecurCommand {
         } while elapsed < 500_000_000 || rounds < 5
         let perSecond = Double(rounds * batch) / (Double(elapsed) / 1e9)
 
-        let mallocText = mallocs.map { NumberText.format($0, digits: 3) } ?? "not counted (libRecurMallocCounter.so not found beside recur)"
+        let mallocText = mallocs.map { NumberText.format($0, digits: 3) } ?? "not counted (no malloc counter: not built in, and no libRecurMallocCounter.so beside recur)"
         if json {
             JSON.print([
                 ("model", .string(model.path)), ("window", .int(window)),
@@ -100,7 +100,9 @@ struct Bench: RecurCommand {
     }
 }
 
-/// The malloc counter from `libRecurMallocCounter.so`, when it is loaded into this process.
+/// The malloc counter: the one built into a static recur (CIOSupport's `--wrap` counter), or
+/// `libRecurMallocCounter.so` when it is loaded into this process. Either must first see the one
+/// allocation of `recur_alloc_control()`, or it does not count.
 enum MallocCounter {
     typealias Begin = @convention(c) () -> Void
     typealias End = @convention(c) () -> Int64
@@ -108,7 +110,8 @@ enum MallocCounter {
     /// Re-executes this process with the counter preloaded, if the library sits beside the
     /// binary and is not loaded yet. Returns only when it does not re-execute.
     static func preloadIfAvailable() {
-        guard dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_begin") == nil,
+        guard recur_builtin_alloc_counter() == 0,
+            dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_begin") == nil,
             getenv("RECUR_NO_PRELOAD") == nil
         else { return }
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -124,15 +127,26 @@ enum MallocCounter {
         execv(executable, &arguments)
     }
 
-    /// Allocations made by this thread while `body` ran; nil when the counter is not loaded.
+    /// Allocations made by this thread while `body` ran; nil when there is no counter, or when
+    /// it does not see the control allocation.
     static func count(_ body: () -> Void) -> Int64? {
-        guard let beginSymbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_begin"),
-            let endSymbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_end")
-        else { return nil }
-        let begin = unsafeBitCast(beginSymbol, to: Begin.self)
-        let end = unsafeBitCast(endSymbol, to: End.self)
+        guard let (begin, end) = counter() else { return nil }
+        begin()
+        recur_alloc_control()
+        guard end() >= 1 else { return nil }
         begin()
         body()
         return end()
+    }
+
+    /// The built-in counter's functions, else the preloaded library's.
+    private static func counter() -> (begin: Begin, end: End)? {
+        if recur_builtin_alloc_counter() != 0 {
+            return (recur_builtin_alloc_counter_begin, recur_builtin_alloc_counter_end)
+        }
+        guard let begin = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_begin"),
+            let end = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "recur_alloc_counter_end")
+        else { return nil }
+        return (unsafeBitCast(begin, to: Begin.self), unsafeBitCast(end, to: End.self))
     }
 }

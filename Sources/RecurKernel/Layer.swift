@@ -318,7 +318,8 @@ public struct RecurrentBuffers: BitwiseCopyable, Sendable {
     public var recurrentKernel = 0
     public var bias = 0
     /// `x W + b` for every step, then `+ h U` step by step: the gates' pre-activations
-    /// `[batch, steps, G]` (for GRU's candidate, the value inside its activation).
+    /// `[batch, steps, G]` (for GRU's candidate, the value inside its activation). An inference
+    /// plan gives every layer's direction the same buffer: it is read only while the layer runs.
     public var preGates = 0
     /// Gate activations `[batch, cached steps, G]`.
     public var gates = 0

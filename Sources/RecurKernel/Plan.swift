@@ -119,6 +119,23 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
         }
 
         self.inputBuffer = take(batch * input.count)
+        // At inference a recurrent layer's input projections (`x W + b` for every step) are
+        // needed only while that layer runs, so the layers share them: one buffer per
+        // direction (the two directions of a Bidirectional layer may run at once), as large as
+        // the largest layer's. Training keeps each layer's for the backward pass.
+        var sharedPreGates = (forward: 0, backward: 0)
+        if !training {
+            var largest = 0
+            var bidirectional = false
+            for layer in layers where layer.kind == .recurrent {
+                largest = Swift.max(largest, batch * layer.input.steps * layer.cell.gateCount * layer.units)
+                bidirectional = bidirectional || layer.directions == .bidirectional
+            }
+            if largest > 0 {
+                sharedPreGates.forward = take(largest)
+                sharedPreGates.backward = bidirectional ? take(largest) : sharedPreGates.forward
+            }
+        }
         var previousOutput = inputBuffer
         var parameterCursor = parameters
         for index in layers.indices {
@@ -145,7 +162,11 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                     state.recurrentKernel = state.kernel + layer.input.features * gateWidth
                     state.bias = state.recurrentKernel + units * gateWidth
                     weightCursor += Self.directionParameterCount(of: layer)
-                    state.preGates = take(batch * steps * gateWidth)
+                    if training {
+                        state.preGates = take(batch * steps * gateWidth)
+                    } else {
+                        state.preGates = direction == 0 ? sharedPreGates.forward : sharedPreGates.backward
+                    }
                     state.gates = take(batch * cachedSteps * gateWidth)
                     state.hidden = take(batch * cachedSteps * units)
                     if layer.cell == .lstm { state.cellState = take(batch * cachedSteps * units) }

@@ -70,4 +70,17 @@ int recur_built_with_sanitizer(void);
    for the preflight child, whose parent reads a crash from how it died. */
 void recur_default_fault_signals(void);
 
+/* The heap-allocation counter built into a static recur. A static executable cannot be given
+   libRecurMallocCounter.so with LD_PRELOAD, so tools/setup.sh links it with `--wrap` for each
+   allocation function and defines RECUR_WRAPPED_MALLOC: then every call to malloc, calloc,
+   realloc, posix_memalign, aligned_alloc and memalign in the program (the Swift runtime, HDF5
+   and libc's own included) passes through here. recur_builtin_alloc_counter() is 1 in such a
+   build and 0 in every other; begin/end count the calling thread's allocations in between.
+   recur_alloc_control() makes one allocation the compiler cannot remove, for a counter to
+   prove that it sees. */
+int recur_builtin_alloc_counter(void);
+void recur_builtin_alloc_counter_begin(void);
+int64_t recur_builtin_alloc_counter_end(void);
+void recur_alloc_control(void);
+
 #endif
