@@ -19,7 +19,7 @@ public struct Recur: ParsableCommand {
               recur inspect models/e3_bilstm2.h5
               recur help train
             """,
-        subcommands: [Predict.self, Forecast.self, Inspect.self, Train.self, LRFind.self, Bench.self, Stream.self, Export.self, CheckModel.self]
+        subcommands: [Predict.self, Forecast.self, Inspect.self, Train.self, LRFind.self, Bench.self, Stream.self, Export.self, CheckModel.self, BenchGEMM.self]
     )
 
     public init() {}

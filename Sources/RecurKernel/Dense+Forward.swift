@@ -25,7 +25,7 @@ func fillRows(_ target: UnsafeMutablePointer<Float>, rows: Int, width: Int, stri
     for r in 0..<rows {
         let destination = target + r * step
         if let row {
-            destination.update(from: row, count: width)
+            copyFloats(row, to: destination, count: width)
         } else {
             destination.update(repeating: 0, count: width)
         }

@@ -8,9 +8,11 @@
 
 #if RECUR_AVX512
 @usableFromInline typealias Lanes = SIMD16<Float>
+@usableFromInline typealias HalfLanes = SIMD8<Float>
 @usableFromInline typealias IntLanes = SIMD16<Int32>
 #else
 @usableFromInline typealias Lanes = SIMD8<Float>
+@usableFromInline typealias HalfLanes = SIMD4<Float>
 @usableFromInline typealias IntLanes = SIMD8<Int32>
 #endif
 
@@ -88,21 +90,52 @@ func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
 }
 
 /// Applies `f` to `count` floats from `source` into `target` (which may be `source`), a vector
-/// at a time; the last partial group is padded, so every value takes the same path.
+/// at a time; every value goes through the same vector code, wherever it sits.
 @inlinable @inline(__always)
 func mapLanes(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, _ count: Int, _ f: (Lanes) -> Lanes) {
+    let w = Lanes.scalarCount
     var i = 0
-    while i + Lanes.scalarCount <= count {
+    while i + w <= count {
         storeLanes(f(loadLanes(source + i)), target + i)
-        i += Lanes.scalarCount
+        i += w
     }
-    if i < count {
-        // Copied in and out whole: element-wise insertion into a vector is a chain of shuffles.
-        let bytes = (count - i) * MemoryLayout<Float>.stride
-        var lanes = Lanes(repeating: 0)
-        withUnsafeMutableBytes(of: &lanes) { $0.baseAddress!.copyMemory(from: source + i, byteCount: bytes) }
-        let result = f(lanes)
-        withUnsafeBytes(of: result) { UnsafeMutableRawPointer(target + i).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+    let rest = count - i
+    guard rest > 0 else { return }
+    if rest == HalfLanes.scalarCount {
+        // The usual remainder (40 units are 16 + 16 + 8): half a vector in and out. Rows are
+        // short, so a copy through memory (two calls to memcpy) would cost more than f.
+        let half = UnsafeRawPointer(source + i).loadUnaligned(as: HalfLanes.self)
+        let result = f(Lanes(lowHalf: half, highHalf: HalfLanes(repeating: 0)))
+        UnsafeMutableRawPointer(target + i).storeBytes(of: result.lowHalf, as: HalfLanes.self)
+        return
+    }
+    // Else padded, copied in and out whole (element-wise insertion into a vector is a chain of
+    // shuffles).
+    let bytes = rest * MemoryLayout<Float>.stride
+    var lanes = Lanes(repeating: 0)
+    withUnsafeMutableBytes(of: &lanes) { $0.baseAddress!.copyMemory(from: source + i, byteCount: bytes) }
+    let result = f(lanes)
+    withUnsafeBytes(of: result) { UnsafeMutableRawPointer(target + i).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+}
+
+/// Copies `count` floats between ranges that do not overlap, a vector at a time and with no call
+/// to memmove: the rows a recurrent step copies are tens of floats, where the call costs more
+/// than the copy.
+@inlinable @inline(__always)
+func copyFloats(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    let w = Lanes.scalarCount, h = HalfLanes.scalarCount
+    var i = 0
+    while i + w <= count {
+        storeLanes(loadLanes(source + i), target + i)
+        i += w
+    }
+    if i + h <= count {
+        UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: HalfLanes.self), as: HalfLanes.self)
+        i += h
+    }
+    while i < count {
+        target[i] = source[i]
+        i += 1
     }
 }
 

@@ -197,7 +197,7 @@ extension Network {
                     let hb = h + b * hiddenStride, rb = reset + b * hiddenStride
                     let hPrevB = hPrev + b * hPrevStride
                     for j in 0..<2 * units { zb[j] += gb[j] }
-                    rb.update(from: gb + 2 * units, count: units)
+                    copyFloats(gb + 2 * units, to: rb, count: units)
                     recurrentAct.apply(zb, to: gb, count: 2 * units)
                     for j in 0..<units { zb[2 * units + j] += gb[units + j] * rb[j] }
                     act.apply(zb + 2 * units, to: gb + 2 * units, count: units)
@@ -235,11 +235,11 @@ extension Network {
             if layer.returnSequences {
                 let outStep = timeOrderedOutput ? t : s
                 for b in 0..<batch {
-                    (output + (b * outputSteps + outStep) * units).update(from: h + b * hiddenStride, count: units)
+                    copyFloats(h + b * hiddenStride, to: output + (b * outputSteps + outStep) * units, count: units)
                 }
             } else if s == steps - 1 {
                 for b in 0..<batch {
-                    (output + b * units).update(from: h + b * hiddenStride, count: units)
+                    copyFloats(h + b * hiddenStride, to: output + b * units, count: units)
                 }
             }
         }
@@ -264,8 +264,8 @@ func mergeForward(
     switch mode {
     case .concat:
         for r in 0..<rows {
-            (output + 2 * r * units).update(from: forward + r * units, count: units)
-            (output + (2 * r + 1) * units).update(from: backward + r * units, count: units)
+            copyFloats(forward + r * units, to: output + 2 * r * units, count: units)
+            copyFloats(backward + r * units, to: output + (2 * r + 1) * units, count: units)
         }
     case .sum:
         for i in 0..<rows * units { output[i] = forward[i] + backward[i] }

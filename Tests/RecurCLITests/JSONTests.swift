@@ -105,4 +105,18 @@ import Testing
         let positions = keys.map { result.stdout.range(of: "\"\($0)\": ")!.lowerBound }
         #expect(positions == positions.sorted())
     }
+
+    /// `bench-gemm` (tools/bench_peers.py's view of the kernel's matrix product): its shape back,
+    /// a positive rate, both layouts of A; refused shapes; and it stays out of `recur --help`.
+    @Test func benchGEMMReportsItsShapeAndRate() throws {
+        for transposed in [false, true] {
+            let json = try object(try recur(["bench-gemm", "7", "33", "5", "--seconds", "0.01"] + (transposed ? ["--transposed-a"] : [])))
+            #expect(json["m"] as? Int == 7 && json["n"] as? Int == 33 && json["k"] as? Int == 5)
+            #expect(json["transposed_a"] as? Bool == transposed)
+            #expect((json["calls"] as? Int ?? 0) >= 5)
+            #expect((json["gflops_median"] as? Double ?? 0) > 0)
+        }
+        #expect(try recur(["bench-gemm", "0", "4", "4"]).status == 64)
+        #expect(try !recur(["--help"]).stdout.contains("bench-gemm"))
+    }
 }
