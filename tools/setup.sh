@@ -64,7 +64,8 @@ if [ "${RECUR_LINK:-}" != shared ] && [ -f "$toolchain/lib/swift_static/linux/st
         flags+=(-Xlinker "--symbol-ordering-file=$order" -Xlinker --no-warn-symbol-ordering)
     fi
 elif [ "${RECUR_LINK:-}" != shared ] && [ -d "$toolchain/lib/swift_static" ] \
-    && { archive sz || [ -e "$(gcc -print-file-name=libsz.so)" ]; } && static_hdf5 "-lsz -lz -ldl -lm"; then
+    && { archive sz || [ -e "$(gcc -print-file-name=libsz.so)" ]; } \
+    && { archive z || [ -e "$(gcc -print-file-name=libz.so)" ]; } && static_hdf5 "-lsz -lz -ldl -lm"; then
     link=static-swift-stdlib
     flags=(--static-swift-stdlib)
 fi
