@@ -37,9 +37,10 @@ let package = Package(
             providers: [.apt(["libhdf5-dev"])]
         ),
         .target(name: "CMathShims", path: "CSupport/CMathShims"),
-        .target(name: "CIOSupport", path: "CSupport/CIOSupport"),
+        .target(name: "CMallocReport", path: "CSupport/CMallocReport"),
+        .target(name: "CIOSupport", dependencies: ["CMallocReport"], path: "CSupport/CIOSupport"),
         .target(name: "CThreads", path: "CSupport/CThreads"),
-        .target(name: "CAllocCounter", path: "CSupport/CAllocCounter"),
+        .target(name: "CAllocCounter", dependencies: ["CMallocReport"], path: "CSupport/CAllocCounter"),
 
         // The engine: pure Swift, no Foundation, Embedded-clean (tools/check-embedded.sh).
         .target(name: "RecurKernel", dependencies: ["CMathShims"], swiftSettings: kernelSettings),

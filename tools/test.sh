@@ -25,6 +25,20 @@ for model in models/e1_simplernn.h5 models/e3_bilstm2.h5; do
     echo "$model: $mallocs mallocs per window"
     [ "$mallocs" = 0 ] || { echo "recur bench $model: expected 0 mallocs per window, counted $mallocs"; exit 1; }
 done
+# Whole process (RECUR_MALLOC_REPORT=1): a stream of 100,000 samples costs the mallocs of 1,000,
+# up to a few; predict, which makes a string per line, must show its per-line allocations.
+process_mallocs() {
+    python3 -c "import math, sys; sys.stdout.write(''.join('%.4f\n' % (50 + 30 * math.sin(i * 0.3)) for i in range($1)))" \
+        | RECUR_MALLOC_REPORT=1 .build/release/recur "${@:2}" 2>&1 >/dev/null | sed -n 's/^mallocs: //p'
+}
+few=$(process_mallocs 1000 stream models/e1_simplernn.h5 --window 20)
+many=$(process_mallocs 100000 stream models/e1_simplernn.h5 --window 20)
+echo "recur stream: $few mallocs for 1,000 samples, $many for 100,000"
+[ -n "$few" ] && [ -n "$many" ] && [ $((many - few)) -le 64 ] && [ $((few - many)) -le 64 ] \
+    || { echo "recur stream: the process's mallocs grow with the samples (or were not counted)"; exit 1; }
+control=$(process_mallocs 10000 predict models/e1_simplernn.h5 --input -)
+[ -n "$control" ] && [ "$control" -ge 10000 ] \
+    || { echo "recur predict: $control mallocs for 10,000 lines; the counter does not see them"; exit 1; }
 
 echo "== kernel as Embedded Swift with -no-allocations"
 ./tools/check-embedded.sh

@@ -1,4 +1,5 @@
 #include "CAllocCounter.h"
+#include "CMallocReport.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -81,20 +82,10 @@ void recur_alloc_counter_begin(void) { count = 0; counting = 1; }
 int64_t recur_alloc_counter_end(void) { counting = 0; return count; }
 
 __attribute__((constructor)) static void start_process_count(void) {
-    const char *report = getenv("RECUR_MALLOC_REPORT");
-    counting_process = report != NULL && report[0] == '1' && report[1] == 0;
+    counting_process = recur_malloc_report_wanted();
 }
 
 /* Runs when the process exits normally (exit or a return from main), after main's own work. */
 __attribute__((destructor)) static void report_process_count(void) {
-    if (!counting_process) return;
-    char text[40] = "mallocs: ";
-    char digits[24];
-    size_t length = 9, used = 0;
-    unsigned long long value = (unsigned long long)atomic_load(&process_count);
-    do { digits[used++] = (char)('0' + value % 10); value /= 10; } while (value > 0);
-    while (used > 0) text[length++] = digits[--used];
-    text[length++] = '\n';
-    ssize_t ignored = write(2, text, length);
-    (void)ignored;
+    if (counting_process) recur_malloc_report_write((unsigned long long)atomic_load(&process_count));
 }

@@ -75,7 +75,9 @@ void recur_default_fault_signals(void);
    allocation function and defines RECUR_WRAPPED_MALLOC: then every call to malloc, calloc,
    realloc, posix_memalign, aligned_alloc and memalign in the program (the Swift runtime, HDF5
    and libc's own included) passes through here. recur_builtin_alloc_counter() is 1 in such a
-   build and 0 in every other; begin/end count the calling thread's allocations in between.
+   build and 0 in every other; begin/end count the calling thread's allocations in between. With
+   RECUR_MALLOC_REPORT=1 in the environment it also counts every thread's, from start to exit,
+   and prints "mallocs: N" on standard error at exit (as libRecurMallocCounter.so does).
    recur_alloc_control() makes one allocation the compiler cannot remove, for a counter to
    prove that it sees. */
 int recur_builtin_alloc_counter(void);

@@ -1,0 +1,1 @@
+/* Header-only target: everything is static inline in include/CMallocReport.h. */
