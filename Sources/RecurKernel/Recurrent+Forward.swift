@@ -22,9 +22,36 @@ extension Network {
         if layer.stateful { layers[index].stateIsCarried = true }
         let recurrentMask = drawMasks && layer.recurrentDropout > 0
         guard bidirectional else {
-            recurrentDirectionForward(
-                layer, layer.forwardState, input: inputs.0, batch: batch, recurrentMask: recurrentMask,
-                reversed: layer.directions == .backward, timeOrderedOutput: false, output: arena.floats(at: layer.outputBuffer))
+            let output = arena.floats(at: layer.outputBuffer)
+            let reversed = layer.directions == .backward
+            guard pairRunner != nil && batch >= 8 else {
+                recurrentDirectionForward(
+                    layer, layer.forwardState, input: inputs.0, batch: batch, recurrentMask: recurrentMask,
+                    reversed: reversed, timeOrderedOutput: false, output: output)
+                return
+            }
+            // One direction and a batch: its rows are independent, so each half of the batch
+            // runs the whole recurrence on a thread of its own (every row's numbers are the
+            // same as in one run over the batch).
+            withUnsafePointer(to: self) { network in
+                var job = RowsJob(network: network, layer: layer, input: inputs.0, batch: batch, recurrentMask: recurrentMask,
+                                  reversed: reversed, output: output)
+                runPair(&job) { context, half in
+                    let job = context!.assumingMemoryBound(to: RowsJob.self).pointee
+                    let layer = job.layer
+                    // The first half a multiple of four rows, the matrix products' block.
+                    let split = (job.batch + 7) / 8 * 4
+                    let first = half == 0 ? 0 : split
+                    let rows = half == 0 ? split : job.batch - split
+                    let steps = layer.input.steps
+                    let outputSteps = layer.returnSequences ? steps : 1
+                    job.network.pointee.recurrentDirectionForward(
+                        layer, job.network.pointee.rows(of: layer.forwardState, layer: layer, from: first),
+                        input: job.input + first * steps * layer.input.features, batch: rows,
+                        recurrentMask: job.recurrentMask, reversed: job.reversed, timeOrderedOutput: false,
+                        output: job.output + first * outputSteps * layer.units)
+                }
+            }
             return
         }
         // …then the two directions, which share nothing they write, on two threads.
@@ -244,6 +271,45 @@ extension Network {
             }
         }
     }
+}
+
+extension Network {
+    /// `state` seen from batch row `row` on: every buffer that holds a row per sample starts
+    /// `row` rows later; the weights stay. (A buffer the layer does not use is at offset 0, the
+    /// layer table, and stays there.)
+    func rows(of state: RecurrentBuffers, layer: Layer, from row: Int) -> RecurrentBuffers {
+        let steps = layer.input.steps, units = layer.units
+        let cachedSteps = plan.training ? steps : 1
+        let gateWidth = layer.cell.gateCount * units
+        let inputWidth = layer.input.features
+        var shifted = state
+        func move(_ offset: inout Int, by rowSize: Int) {
+            if offset != 0 { offset += row * rowSize }
+        }
+        move(&shifted.preGates, by: steps * gateWidth)
+        move(&shifted.gates, by: cachedSteps * gateWidth)
+        move(&shifted.hidden, by: cachedSteps * units)
+        move(&shifted.cellState, by: cachedSteps * units)
+        move(&shifted.reset, by: cachedSteps * units)
+        move(&shifted.initialHidden, by: units)
+        move(&shifted.initialCell, by: units)
+        move(&shifted.inputMask, by: inputWidth)
+        move(&shifted.recurrentMask, by: units)
+        move(&shifted.maskedInput, by: steps * inputWidth)
+        move(&shifted.maskedHidden, by: units)
+        return shifted
+    }
+}
+
+/// What the two threads need to run the two halves of a batch through one direction.
+struct RowsJob {
+    let network: UnsafePointer<Network>
+    let layer: Layer
+    let input: UnsafePointer<Float>
+    let batch: Int
+    let recurrentMask: Bool
+    let reversed: Bool
+    let output: UnsafeMutablePointer<Float>
 }
 
 /// What a thread needs to run one direction of a Bidirectional layer.

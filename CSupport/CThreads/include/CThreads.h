@@ -1,7 +1,8 @@
 #ifndef RECUR_CTHREADS_H
 #define RECUR_CTHREADS_H
 
-/* A second thread for the kernel's two-way work (the two directions of a Bidirectional layer).
+/* A second thread for the kernel's two-way work (the two directions of a Bidirectional layer,
+   or the two halves of a batch through a one-direction recurrent layer).
    One worker is started on first use and lives as long as the process; handing it work and
    waiting for it allocates nothing. */
 
