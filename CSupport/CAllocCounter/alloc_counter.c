@@ -29,13 +29,10 @@
 static __thread int counting __attribute__((tls_model("initial-exec")));
 static __thread int64_t count __attribute__((tls_model("initial-exec")));
 
-/* The process-wide mode: every thread's allocations from load to exit. */
-static int counting_process;
-static atomic_llong process_count;
-
+/* The calling thread's count, and the process-wide one of RECUR_MALLOC_REPORT (CMallocReport.h). */
 #define COUNT() do { \
         if (__builtin_expect(counting, 0)) count++; \
-        if (__builtin_expect(counting_process, 0)) atomic_fetch_add_explicit(&process_count, 1, memory_order_relaxed); \
+        recur_malloc_report_count(); \
     } while (0)
 
 #ifdef RECUR_COUNT_WITH_SANITIZER_HOOKS
@@ -80,12 +77,3 @@ int posix_memalign(void **out, size_t a, size_t n) {
 
 void recur_alloc_counter_begin(void) { count = 0; counting = 1; }
 int64_t recur_alloc_counter_end(void) { counting = 0; return count; }
-
-__attribute__((constructor)) static void start_process_count(void) {
-    counting_process = recur_malloc_report_wanted();
-}
-
-/* Runs when the process exits normally (exit or a return from main), after main's own work. */
-__attribute__((destructor)) static void report_process_count(void) {
-    if (counting_process) recur_malloc_report_write((unsigned long long)atomic_load(&process_count));
-}

@@ -1,13 +1,15 @@
 #include "CIOSupport.h"
-#include "CMallocReport.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 
 static __thread int counting __attribute__((tls_model("initial-exec")));
 static __thread int64_t count __attribute__((tls_model("initial-exec")));
 
 #ifdef RECUR_WRAPPED_MALLOC
+
+/* RECUR_MALLOC_REPORT=1 as well; only here, so that a build whose malloc is not wrapped (where
+   libRecurMallocCounter.so may be preloaded and report) does not print a second, empty report. */
+#include "CMallocReport.h"
 
 /* With `--wrap=malloc` the linker sends every call to malloc to __wrap_malloc, and
    __real_malloc to the real one (and so for the others). */
@@ -18,22 +20,10 @@ int __real_posix_memalign(void **, size_t, size_t);
 void *__real_aligned_alloc(size_t, size_t);
 void *__real_memalign(size_t, size_t);
 
-/* RECUR_MALLOC_REPORT=1: every thread's allocations from start to exit (CMallocReport.h). */
-static int counting_process;
-static atomic_llong process_count;
-
 #define COUNT() do { \
         if (__builtin_expect(counting, 0)) count++; \
-        if (__builtin_expect(counting_process, 0)) atomic_fetch_add_explicit(&process_count, 1, memory_order_relaxed); \
+        recur_malloc_report_count(); \
     } while (0)
-
-__attribute__((constructor)) static void start_process_count(void) {
-    counting_process = recur_malloc_report_wanted();
-}
-
-__attribute__((destructor)) static void report_process_count(void) {
-    if (counting_process) recur_malloc_report_write((unsigned long long)atomic_load(&process_count));
-}
 
 void *__wrap_malloc(size_t n) { COUNT(); return __real_malloc(n); }
 void *__wrap_calloc(size_t n, size_t m) { COUNT(); return __real_calloc(n, m); }
