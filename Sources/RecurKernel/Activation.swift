@@ -166,9 +166,9 @@ extension Activation {
         switch self {
         case .linear:
             if UnsafePointer(target) != source { target.update(from: source, count: count) }
-        case .tanh: mapLanes(source, target, count, vectorTanh)
-        case .sigmoid: mapLanes(source, target, count, vectorSigmoid)
-        case .relu: mapLanes(source, target, count) { $0.replacing(with: 0, where: $0 .< 0) }
+        case .tanh: mapLanes(source, target, count, TanhLanes.self)
+        case .sigmoid: mapLanes(source, target, count, SigmoidLanes.self)
+        case .relu: mapLanes(source, target, count, ReluLanes.self)
         default:
             for i in 0..<count { target[i] = self(source[i]) }
         }

@@ -89,14 +89,28 @@ func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
 }
 
-/// Applies `f` to `count` floats from `source` into `target` (which may be `source`), a vector
+/// A function applied to a vector of lanes, as a type: `mapLanes` is specialised for each, so
+/// the function is inlined into its loop. (Passed as a closure, tanh and sigmoid stayed calls
+/// that take and return their vector split into four registers: a quarter of a batch-1 forecast.)
+@usableFromInline protocol LaneFunction { static func apply(_ x: Lanes) -> Lanes }
+@usableFromInline enum TanhLanes: LaneFunction {
+    @inlinable @inline(__always) static func apply(_ x: Lanes) -> Lanes { vectorTanh(x) }
+}
+@usableFromInline enum SigmoidLanes: LaneFunction {
+    @inlinable @inline(__always) static func apply(_ x: Lanes) -> Lanes { vectorSigmoid(x) }
+}
+@usableFromInline enum ReluLanes: LaneFunction {
+    @inlinable @inline(__always) static func apply(_ x: Lanes) -> Lanes { x.replacing(with: 0, where: x .< 0) }
+}
+
+/// Applies `F` to `count` floats from `source` into `target` (which may be `source`), a vector
 /// at a time; every value goes through the same vector code, wherever it sits.
 @inlinable @inline(__always)
-func mapLanes(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, _ count: Int, _ f: (Lanes) -> Lanes) {
+func mapLanes<F: LaneFunction>(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, _ count: Int, _: F.Type) {
     let w = Lanes.scalarCount
     var i = 0
     while i + w <= count {
-        storeLanes(f(loadLanes(source + i)), target + i)
+        storeLanes(F.apply(loadLanes(source + i)), target + i)
         i += w
     }
     let rest = count - i
@@ -105,7 +119,7 @@ func mapLanes(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Flo
         // The usual remainder (40 units are 16 + 16 + 8): half a vector in and out. Rows are
         // short, so a copy through memory (two calls to memcpy) would cost more than f.
         let half = UnsafeRawPointer(source + i).loadUnaligned(as: HalfLanes.self)
-        let result = f(Lanes(lowHalf: half, highHalf: HalfLanes(repeating: 0)))
+        let result = F.apply(Lanes(lowHalf: half, highHalf: HalfLanes(repeating: 0)))
         UnsafeMutableRawPointer(target + i).storeBytes(of: result.lowHalf, as: HalfLanes.self)
         return
     }
@@ -114,7 +128,7 @@ func mapLanes(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Flo
     let bytes = rest * MemoryLayout<Float>.stride
     var lanes = Lanes(repeating: 0)
     withUnsafeMutableBytes(of: &lanes) { $0.baseAddress!.copyMemory(from: source + i, byteCount: bytes) }
-    let result = f(lanes)
+    let result = F.apply(lanes)
     withUnsafeBytes(of: result) { UnsafeMutableRawPointer(target + i).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
 }
 
@@ -145,3 +159,105 @@ func fastTanh(_ x: Float) -> Float { vectorTanh(Lanes(repeating: x))[0] }
 
 @inlinable @inline(__always)
 func fastSigmoid(_ x: Float) -> Float { vectorSigmoid(Lanes(repeating: x))[0] }
+
+// The element-wise arithmetic of a recurrent cell, a vector at a time: the same products and
+// sums, rounded the same way, as one value at a time (Swift fuses no multiply with an add), so
+// a state's bits do not depend on where its values sit. Written out, because the scalar loops
+// were left scalar (their index arithmetic is checked), and in a batch-1 LSTM step they cost
+// as much as the activations.
+
+/// `out[j] = a[j] · b[j] + c[j] · d[j]` (an LSTM's `c = f c_prev + i g`).
+@inlinable @inline(__always)
+func sumOfProducts(
+    _ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>, count: Int
+) {
+    let w = Lanes.scalarCount
+    var j = 0
+    while j + w <= count {
+        storeLanes(loadLanes(a + j) * loadLanes(b + j) + loadLanes(c + j) * loadLanes(d + j), out + j)
+        j += w
+    }
+    while j < count {
+        out[j] = a[j] * b[j] + c[j] * d[j]
+        j += 1
+    }
+}
+
+/// `out[j] = a[j] · b[j]` (`out` may be `b`).
+@inlinable @inline(__always)
+func product(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+    let w = Lanes.scalarCount
+    var j = 0
+    while j + w <= count {
+        storeLanes(loadLanes(a + j) * loadLanes(b + j), out + j)
+        j += w
+    }
+    while j < count {
+        out[j] = a[j] * b[j]
+        j += 1
+    }
+}
+
+/// `out[j] += a[j] · b[j]` (the product rounded, then the sum).
+@inlinable @inline(__always)
+func addProduct(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+    let w = Lanes.scalarCount
+    var j = 0
+    while j + w <= count {
+        storeLanes(loadLanes(out + j) + loadLanes(a + j) * loadLanes(b + j), out + j)
+        j += w
+    }
+    while j < count {
+        out[j] += a[j] * b[j]
+        j += 1
+    }
+}
+
+/// `out[j] += a[j]`.
+@inlinable @inline(__always)
+func add(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, count: Int) {
+    let w = Lanes.scalarCount
+    var j = 0
+    while j + w <= count {
+        storeLanes(loadLanes(out + j) + loadLanes(a + j), out + j)
+        j += w
+    }
+    while j < count {
+        out[j] += a[j]
+        j += 1
+    }
+}
+
+/// `out[j] = z[j] · h[j] + (1 − z[j]) · ĥ[j]` (a GRU's new state).
+@inlinable @inline(__always)
+func interpolate(_ out: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ h: UnsafePointer<Float>, _ candidate: UnsafePointer<Float>, count: Int) {
+    let w = Lanes.scalarCount
+    let one = Lanes(repeating: 1)
+    var j = 0
+    while j + w <= count {
+        let update = loadLanes(z + j)
+        storeLanes(update * loadLanes(h + j) + (one - update) * loadLanes(candidate + j), out + j)
+        j += w
+    }
+    while j < count {
+        let update = z[j]
+        out[j] = update * h[j] + (1 - update) * candidate[j]
+        j += 1
+    }
+}
+
+/// `out[j] = a[j] + b[j]`.
+@inlinable @inline(__always)
+func sum(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+    let w = Lanes.scalarCount
+    var j = 0
+    while j + w <= count {
+        storeLanes(loadLanes(a + j) + loadLanes(b + j), out + j)
+        j += w
+    }
+    while j < count {
+        out[j] = a[j] + b[j]
+        j += 1
+    }
+}

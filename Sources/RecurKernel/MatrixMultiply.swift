@@ -28,6 +28,17 @@ func store<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == 
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// The first half of a broadcast vector: the same register, where a second broadcast would
+/// cost an instruction beside every multiply-add of a half vector.
+@inlinable @inline(__always)
+func lowLanes(_ v: Vector) -> HalfVector {
+    #if RECUR_AVX512
+    return v.lowHalf
+    #else
+    return v
+    #endif
+}
+
 /// `s + x·b`, fused into one rounding where the build's CPU has FMA (RECUR_FMA, set by the
 /// package when it compiles for a host that has it), else a multiply and an add. Either way
 /// every element of a product is summed the same way wherever it falls in a tile.
@@ -114,10 +125,16 @@ func multiplyAccumulate(
             store(s30, c3 + j); store(s31, c3 + j + width); store(s32, c3 + j + 2 * width)
             j += 3 * width
         }
-        j = fourRowsOneVector(Vector.self, n: n, from: j, k: k, a0, a1, a2, a3, columnStride: columnStride, b, ldb: ldb, c0, c1, c2, c3)
-        if Vector.scalarCount > HalfVector.scalarCount {
-            j = fourRowsOneVector(HalfVector.self, n: n, from: j, k: k, a0, a1, a2, a3, columnStride: columnStride, b, ldb: ldb, c0, c1, c2, c3)
+        // Fewer than three vectors of columns are left (all of a SimpleRNN(40)'s 16 + 16 + 8):
+        // in one walk over k, so that their chains run side by side.
+        let full = (n - j) / width
+        let half = width > HalfVector.scalarCount && (n - j) % width >= HalfVector.scalarCount
+        switch full {
+        case 0: if half { fourRowsWalk(Vectors0.self, half: true, from: j, k: k, a0, a1, a2, a3, columnStride: columnStride, b, ldb: ldb, c0, c1, c2, c3) }
+        case 1: fourRowsWalk(Vectors1.self, half: half, from: j, k: k, a0, a1, a2, a3, columnStride: columnStride, b, ldb: ldb, c0, c1, c2, c3)
+        default: fourRowsWalk(Vectors2.self, half: half, from: j, k: k, a0, a1, a2, a3, columnStride: columnStride, b, ldb: ldb, c0, c1, c2, c3)
         }
+        j += full * width + (half ? HalfVector.scalarCount : 0)
         if j < n {
             for r in 0..<4 {
                 multiplyAccumulateTail(n: n, from: j, k: k, a + (i + r) * rowStride, columnStride: columnStride, b, ldb: ldb, c + (i + r) * ldc)
@@ -131,31 +148,50 @@ func multiplyAccumulate(
     }
 }
 
-/// Four rows, one vector of columns at a time, from column `start`; returns the first column
-/// left.
+/// Four rows of `Count.value` (at most two) vectors of columns from `start`, then a half vector
+/// if `half`, over all of k.
 @inlinable @inline(__always)
-func fourRowsOneVector<V: SIMD>(
-    _: V.Type, n: Int, from start: Int, k: Int,
+func fourRowsWalk<Count: VectorCount>(
+    _: Count.Type, half: Bool, from start: Int, k: Int,
     _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>,
     columnStride: Int, _ b: UnsafePointer<Float>, ldb: Int,
     _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>, _ c2: UnsafeMutablePointer<Float>, _ c3: UnsafeMutablePointer<Float>
-) -> Int where V.Scalar == Float {
-    var j = start
-    while j + V.scalarCount <= n {
-        var s0: V = load(c0 + j), s1: V = load(c1 + j), s2: V = load(c2 + j), s3: V = load(c3 + j)
-        var bp = b + j
-        var ap = 0
-        for _ in 0..<k {
-            let b0: V = load(bp)
-            s0 = multiplyAdd(s0, V(repeating: a0[ap]), b0); s1 = multiplyAdd(s1, V(repeating: a1[ap]), b0)
-            s2 = multiplyAdd(s2, V(repeating: a2[ap]), b0); s3 = multiplyAdd(s3, V(repeating: a3[ap]), b0)
-            bp += ldb
-            ap += columnStride
+) {
+    let w = Vector.scalarCount, full = Count.value
+    let zero = Vector(repeating: 0), halfZero = HalfVector(repeating: 0)
+    let j = start, jh = start + full * w
+    var s00 = full > 0 ? load(c0 + j) : zero, s01 = full > 1 ? load(c0 + j + w) : zero
+    var s10 = full > 0 ? load(c1 + j) : zero, s11 = full > 1 ? load(c1 + j + w) : zero
+    var s20 = full > 0 ? load(c2 + j) : zero, s21 = full > 1 ? load(c2 + j + w) : zero
+    var s30 = full > 0 ? load(c3 + j) : zero, s31 = full > 1 ? load(c3 + j + w) : zero
+    var t0: HalfVector = half ? load(c0 + jh) : halfZero, t1: HalfVector = half ? load(c1 + jh) : halfZero
+    var t2: HalfVector = half ? load(c2 + jh) : halfZero, t3: HalfVector = half ? load(c3 + jh) : halfZero
+    var bp = b + j
+    var ap = 0
+    for _ in 0..<k {
+        let x0 = Vector(repeating: a0[ap]), x1 = Vector(repeating: a1[ap])
+        let x2 = Vector(repeating: a2[ap]), x3 = Vector(repeating: a3[ap])
+        if full > 0 {
+            let b0: Vector = load(bp)
+            s00 = multiplyAdd(s00, x0, b0); s10 = multiplyAdd(s10, x1, b0)
+            s20 = multiplyAdd(s20, x2, b0); s30 = multiplyAdd(s30, x3, b0)
+            if full > 1 {
+                let b1: Vector = load(bp + w)
+                s01 = multiplyAdd(s01, x0, b1); s11 = multiplyAdd(s11, x1, b1)
+                s21 = multiplyAdd(s21, x2, b1); s31 = multiplyAdd(s31, x3, b1)
+            }
         }
-        store(s0, c0 + j); store(s1, c1 + j); store(s2, c2 + j); store(s3, c3 + j)
-        j += V.scalarCount
+        if half {
+            let bh: HalfVector = load(bp + full * w)
+            t0 = multiplyAdd(t0, lowLanes(x0), bh); t1 = multiplyAdd(t1, lowLanes(x1), bh)
+            t2 = multiplyAdd(t2, lowLanes(x2), bh); t3 = multiplyAdd(t3, lowLanes(x3), bh)
+        }
+        bp += ldb
+        ap += columnStride
     }
-    return j
+    if full > 0 { store(s00, c0 + j); store(s10, c1 + j); store(s20, c2 + j); store(s30, c3 + j) }
+    if full > 1 { store(s01, c0 + j + w); store(s11, c1 + j + w); store(s21, c2 + j + w); store(s31, c3 + j + w) }
+    if half { store(t0, c0 + jh); store(t1, c1 + jh); store(t2, c2 + jh); store(t3, c3 + jh) }
 }
 
 /// One row of `C += A·B` (batch-1 inference lives here: a matrix-vector product). A row has
@@ -250,8 +286,7 @@ func rowWalk<Count: VectorCount>(
     var bp = b + start
     var ap = 0
     for _ in 0..<k {
-        let scalar = a[ap]
-        let x = Vector(repeating: scalar)
+        let x = Vector(repeating: a[ap])
         if full > 0 { s0 = multiplyAdd(s0, x, load(bp)) }
         if full > 1 { s1 = multiplyAdd(s1, x, load(bp + w)) }
         if full > 2 { s2 = multiplyAdd(s2, x, load(bp + 2 * w)) }
@@ -259,7 +294,7 @@ func rowWalk<Count: VectorCount>(
         if full > 4 { s4 = multiplyAdd(s4, x, load(bp + 4 * w)) }
         if full > 5 { s5 = multiplyAdd(s5, x, load(bp + 5 * w)) }
         if full > 6 { s6 = multiplyAdd(s6, x, load(bp + 6 * w)) }
-        if half { t = multiplyAdd(t, HalfVector(repeating: scalar), load(bp + full * w)) }
+        if half { t = multiplyAdd(t, lowLanes(x), load(bp + full * w)) }
         bp += ldb
         ap += columnStride
     }

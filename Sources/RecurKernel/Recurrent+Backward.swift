@@ -210,11 +210,9 @@ extension Network {
             for b in 0..<batch {
                 let dhb = dh + b * units, next = dhNext + b * units
                 if layer.returnSequences {
-                    let g = outputGradient + (b * outputSteps + outStep) * units
-                    for j in 0..<units { dhb[j] = next[j] + g[j] }
+                    sum(dhb, next, outputGradient + (b * outputSteps + outStep) * units, count: units)
                 } else if s == steps - 1 {
-                    let g = outputGradient + b * units
-                    for j in 0..<units { dhb[j] = next[j] + g[j] }
+                    sum(dhb, next, outputGradient + b * units, count: units)
                 } else {
                     dhb.update(from: next, count: units)
                 }
@@ -245,14 +243,7 @@ extension Network {
                     act.apply(cb, to: tc, count: units)
                     dtc.update(repeating: 1, count: units)
                     act.multiplyByDerivative(dtc, pre: cb, post: tc, count: units)
-                    for j in 0..<units {
-                        let dC = dcb[j] + dhb[j] * gb[3 * units + j] * dtc[j]
-                        dcb[j] = dC * gb[units + j]
-                        dzb[j] = dC * gb[2 * units + j]
-                        dzb[units + j] = dC * cPrevB[j]
-                        dzb[2 * units + j] = dC * gb[j]
-                        dzb[3 * units + j] = dhb[j] * tc[j]
-                    }
+                    lstmGateGradients(units: units, dc: dcb, dh: dhb, gates: gb, dtc: dtc, tc: tc, cPrev: cPrevB, dz: dzb)
                     recurrentAct.multiplyByDerivative(dzb, pre: zb, post: gb, count: 2 * units)
                     act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
                     recurrentAct.multiplyByDerivative(dzb + 3 * units, pre: zb + 3 * units, post: gb + 3 * units, count: units)
@@ -270,17 +261,12 @@ extension Network {
                     let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
                     let mb = reset + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
                     let dhb = dh + b * units, dmb = dStep + b * gateWidth, next = dhNext + b * units
-                    for j in 0..<units {
-                        let update = gb[j]
-                        dzb[j] = dhb[j] * (hPrevB[j] - gb[2 * units + j])
-                        dzb[2 * units + j] = dhb[j] * (1 - update)
-                        next[j] = dhb[j] * update
-                    }
+                    gruInterpolationGradients(units: units, dh: dhb, gates: gb, previous: hPrevB, dz: dzb, dPrevious: next)
                     act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
-                    for j in 0..<units { dzb[units + j] = dzb[2 * units + j] * mb[j] }
+                    product(dzb + units, dzb + 2 * units, mb, count: units)
                     recurrentAct.multiplyByDerivative(dzb, pre: zb, post: gb, count: 2 * units)
                     dmb.update(from: dzb, count: 2 * units)
-                    for j in 0..<units { dmb[2 * units + j] = dzb[2 * units + j] * gb[units + j] }
+                    product(dmb + 2 * units, dzb + 2 * units, gb + units, count: units)
                 }
                 matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dStep, ldb: gateWidth, recurrentGradient, ldc: gateWidth)
                 if let biasGradient { addRows(dStep, rows: batch, width: gateWidth, stride: gateWidth, into: biasGradient + gateWidth) }
@@ -299,10 +285,7 @@ extension Network {
                 for b in 0..<batch {
                     let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
                     let dhb = dh + b * units, next = dhNext + b * units
-                    for j in 0..<units {
-                        dzb[2 * units + j] = dhb[j] * (1 - gb[j])
-                        next[j] = dhb[j] * gb[j]
-                    }
+                    gruInterpolationGradients(units: units, dh: dhb, gates: gb, previous: hPrev + b * hPrevStride, dz: dzb, dPrevious: next)
                     act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
                 }
                 // dq = dx_h U_hᵀ; dU_h += qᵀ dx_h
@@ -315,13 +298,9 @@ extension Network {
                 if recurrentMasked { throughKernel.update(repeating: 0, count: batch * units) }
                 for b in 0..<batch {
                     let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
-                    let hPrevB = hPrev + b * hPrevStride, hpB = hp + b * hpStride, dhb = dh + b * units
-                    let dqb = dq + b * units, pathB = path + b * units
-                    for j in 0..<units {
-                        pathB[j] += dqb[j] * gb[units + j]
-                        dzb[j] = dhb[j] * (hPrevB[j] - gb[2 * units + j])
-                        dzb[units + j] = dqb[j] * hpB[j]
-                    }
+                    let hpB = hp + b * hpStride, dqb = dq + b * units
+                    addProduct(path + b * units, dqb, gb + units, count: units)
+                    product(dzb + units, dqb, hpB, count: units)
                     recurrentAct.multiplyByDerivative(dzb, pre: zb, post: gb, count: 2 * units)
                 }
                 matmulTransposedAAccumulate(m: units, n: 2 * units, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
@@ -353,5 +332,67 @@ extension Network {
         } else {
             matmulAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernelT, ldb: inputWidth, inputGradient, ldc: inputWidth)
         }
+    }
+}
+
+/// An LSTM step's gradients, given `dh` and the cell's gradient `dc` from the step after
+/// (updated in place to the previous cell's): `dC = dc + dh · o · act'(c)` (`dtc` holds
+/// `act'(c)`), `dc_prev = dC · f`, and the pre-activation gradients of i, f, g, o before their
+/// activations' derivatives: `dC · g`, `dC · c_prev`, `dC · i`, `dh · act(c)`. A vector at a
+/// time, with the same products in the same order as one value at a time.
+@inline(__always)
+func lstmGateGradients(
+    units: Int, dc: UnsafeMutablePointer<Float>, dh: UnsafePointer<Float>, gates: UnsafePointer<Float>,
+    dtc: UnsafePointer<Float>, tc: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>
+) {
+    let w = Lanes.scalarCount
+    let i = gates, f = gates + units, g = gates + 2 * units, o = gates + 3 * units
+    var j = 0
+    while j + w <= units {
+        let dC = loadLanes(dc + j) + loadLanes(dh + j) * loadLanes(o + j) * loadLanes(dtc + j)
+        storeLanes(dC * loadLanes(f + j), dc + j)
+        storeLanes(dC * loadLanes(g + j), dz + j)
+        storeLanes(dC * loadLanes(cPrev + j), dz + units + j)
+        storeLanes(dC * loadLanes(i + j), dz + 2 * units + j)
+        storeLanes(loadLanes(dh + j) * loadLanes(tc + j), dz + 3 * units + j)
+        j += w
+    }
+    while j < units {
+        let dC = dc[j] + dh[j] * o[j] * dtc[j]
+        dc[j] = dC * f[j]
+        dz[j] = dC * g[j]
+        dz[units + j] = dC * cPrev[j]
+        dz[2 * units + j] = dC * i[j]
+        dz[3 * units + j] = dh[j] * tc[j]
+        j += 1
+    }
+}
+
+/// A GRU step's gradients through `h = z h_prev + (1 − z) ĥ` (z the update gate's activation,
+/// ĥ the candidate's, in `gates`): `dh (h_prev − ĥ)` into the update gate's place of `dz`,
+/// `dh (1 − z)` into the candidate's, and `dh z` into `dPrevious`. A vector at a time, with the
+/// same arithmetic as one value at a time.
+@inline(__always)
+func gruInterpolationGradients(
+    units: Int, dh: UnsafePointer<Float>, gates: UnsafePointer<Float>, previous hPrev: UnsafePointer<Float>,
+    dz: UnsafeMutablePointer<Float>, dPrevious: UnsafeMutablePointer<Float>
+) {
+    let w = Lanes.scalarCount
+    let update = gates, candidate = gates + 2 * units
+    let one = Lanes(repeating: 1)
+    var j = 0
+    while j + w <= units {
+        let d = loadLanes(dh + j), z = loadLanes(update + j)
+        storeLanes(d * (loadLanes(hPrev + j) - loadLanes(candidate + j)), dz + j)
+        storeLanes(d * (one - z), dz + 2 * units + j)
+        storeLanes(d * z, dPrevious + j)
+        j += w
+    }
+    while j < units {
+        let d = dh[j], z = update[j]
+        dz[j] = d * (hPrev[j] - candidate[j])
+        dz[2 * units + j] = d * (1 - z)
+        dPrevious[j] = d * z
+        j += 1
     }
 }

@@ -206,11 +206,9 @@ extension Network {
                     recurrentAct.apply(zb, to: gb, count: 2 * units)
                     act.apply(zb + 2 * units, to: gb + 2 * units, count: units)
                     recurrentAct.apply(zb + 3 * units, to: gb + 3 * units, count: units)
-                    for j in 0..<units {
-                        cb[j] = gb[units + j] * cPrevB[j] + gb[j] * gb[2 * units + j]
-                    }
+                    sumOfProducts(cb, gb + units, cPrevB, gb, gb + 2 * units, count: units)
                     act.apply(cb, to: hb, count: units)
-                    for j in 0..<units { hb[j] = gb[3 * units + j] * hb[j] }
+                    product(hb, gb + 3 * units, hb, count: units)
                 }
 
             case .gruResetAfter:
@@ -223,15 +221,12 @@ extension Network {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let hb = h + b * hiddenStride, rb = reset + b * hiddenStride
                     let hPrevB = hPrev + b * hPrevStride
-                    for j in 0..<2 * units { zb[j] += gb[j] }
+                    add(zb, gb, count: 2 * units)
                     copyFloats(gb + 2 * units, to: rb, count: units)
                     recurrentAct.apply(zb, to: gb, count: 2 * units)
-                    for j in 0..<units { zb[2 * units + j] += gb[units + j] * rb[j] }
+                    addProduct(zb + 2 * units, gb + units, rb, count: units)
                     act.apply(zb + 2 * units, to: gb + 2 * units, count: units)
-                    for j in 0..<units {
-                        let update = gb[j]
-                        hb[j] = update * hPrevB[j] + (1 - update) * gb[2 * units + j]
-                    }
+                    interpolate(hb, gb, hPrevB, gb + 2 * units, count: units)
                 }
 
             case .gruResetBefore:
@@ -243,19 +238,16 @@ extension Network {
                 for b in 0..<batch {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let rb = reset + b * hiddenStride, hpB = hp + b * hpStride
-                    for j in 0..<2 * units { zb[j] += gb[j] }
+                    add(zb, gb, count: 2 * units)
                     recurrentAct.apply(zb, to: gb, count: 2 * units)
-                    for j in 0..<units { rb[j] = gb[units + j] * hpB[j] }
+                    product(rb, gb + units, hpB, count: units)
                 }
                 matmulAccumulate(m: batch, n: units, k: units, reset, lda: hiddenStride, recurrentKernel + 2 * units, ldb: gateWidth, z + 2 * units, ldc: preStride)
                 for b in 0..<batch {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let hb = h + b * hiddenStride, hPrevB = hPrev + b * hPrevStride
                     act.apply(zb + 2 * units, to: gb + 2 * units, count: units)
-                    for j in 0..<units {
-                        let update = gb[j]
-                        hb[j] = update * hPrevB[j] + (1 - update) * gb[2 * units + j]
-                    }
+                    interpolate(hb, gb, hPrevB, gb + 2 * units, count: units)
                 }
             }
 

@@ -5,7 +5,8 @@ import Testing
 /// tile path (multiples of 4 rows and 8/16/32 columns, and the remainders) and padded strides.
 @Suite struct MatrixMultiplyTests {
     static let shapes: [(m: Int, n: Int, k: Int)] = [
-        (1, 1, 1), (1, 40, 40), (1, 128, 32), (3, 7, 5), (4, 16, 9), (5, 33, 17), (8, 160, 64), (13, 47, 3), (128, 96, 32),
+        (1, 1, 1), (1, 40, 40), (1, 128, 32), (3, 7, 5), (4, 8, 5), (4, 16, 9), (5, 33, 17), (8, 160, 64), (12, 40, 40),
+        (13, 47, 3), (128, 96, 32),
     ]
 
     struct Random {
@@ -89,10 +90,12 @@ import Testing
     }
 
     /// Every row's result is the same whatever tile it falls in, so a sample's output does not
-    /// depend on the batch it is run in.
-    @Test func rowsDoNotDependOnTheirNeighbours() {
+    /// depend on the batch it is run in (column counts that reach every path: a tail alone, a
+    /// half vector, one or two vectors with a half vector or a tail, whole tiles, eight vectors).
+    @Test(arguments: [3, 8, 20, 40, 47, 128])
+    func rowsDoNotDependOnTheirNeighbours(n: Int) {
         var random = Random(state: 99)
-        let (n, k) = (47, 33)
+        let k = 33
         let a = Self.matrix(9, k, pad: 0, &random), b = Self.matrix(k, n, pad: 0, &random)
         var all = [Float](repeating: 0, count: 9 * n)
         all.withUnsafeMutableBufferPointer { matmulAccumulate(m: 9, n: n, k: k, a, lda: k, b, ldb: n, $0.baseAddress!, ldc: n) }
