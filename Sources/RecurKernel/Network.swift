@@ -10,10 +10,10 @@ public typealias PairRunner = @convention(c) (UnsafeMutableRawPointer?, PairTask
 public struct Network: ~Copyable {
     public let arena: Arena
     public let plan: NetworkPlan
-    /// Runs two tasks at once (the directions of a Bidirectional layer, or the two halves of a
-    /// batch through a one-direction recurrent layer), when the host gives a
-    /// second thread; without one, they run one after the other. Either way the numbers are
-    /// the same.
+    /// Runs two tasks at once (the directions of a Bidirectional layer, the two halves of a
+    /// batch through a one-direction recurrent layer, or two parts of such a layer's weight
+    /// gradients), when the host gives a second thread; without one, they run one after the
+    /// other. Either way the numbers are the same.
     public var pairRunner: PairRunner? = nil
 
     /// Copies the planned layer table into the arena and clears the rest.

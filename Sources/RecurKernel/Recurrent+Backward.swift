@@ -2,21 +2,21 @@
 /// plan's scratch region (shared by all layers: one layer is differentiated at a time).
 struct RecurrentScratch {
     /// Gradients of each step's pre-activations `[batch, steps, G]`, in time order.
-    let preGates: Int
+    var preGates: Int
     /// A step's gradient with respect to `h U (+ b_r)` `[batch, G]` (GRU), or of `r · h` (GRU
     /// with the reset before).
-    let step: Int
+    var step: Int
     /// The gradient reaching the current step's hidden state, and the one passed to the step
     /// before it `[batch, u]`; the same for an LSTM's cell state.
-    let hidden: Int
-    let hiddenNext: Int
-    let cellNext: Int
+    var hidden: Int
+    var hiddenNext: Int
+    var cellNext: Int
     /// Per-row working values `[2 · G]` (an LSTM's `act(c)` and `act'(c)`).
-    let row: Int
+    var row: Int
     /// Under recurrent dropout: a step's masked previous state, and the gradient reaching it
     /// through the recurrent kernel, before the mask `[batch, u]`.
-    let maskedPrevious: Int
-    let throughKernel: Int
+    var maskedPrevious: Int
+    var throughKernel: Int
     /// Each direction's share of the output gradient when two are merged.
     let forwardOutput: Int
     let backwardOutput: Int
@@ -58,6 +58,44 @@ struct RecurrentScratch {
     }
 }
 
+extension RecurrentScratch {
+    /// The scratch seen from batch row `row` on, for one of two threads that share a
+    /// one-direction layer's batch: every region that holds a row per sample starts `row` rows
+    /// later. The second thread's per-row working values go where a masked previous state would
+    /// (the split runs only without recurrent dropout): `batch · u` floats, at least the `2G`
+    /// the row needs for a batch of 8 or more.
+    func rows(from row: Int, layer: Layer, secondThread: Bool) -> RecurrentScratch {
+        let steps = layer.input.steps, units = layer.units
+        let gateWidth = layer.cell.gateCount * units
+        var shifted = self
+        shifted.preGates += row * steps * gateWidth
+        shifted.step += row * gateWidth
+        shifted.hidden += row * units
+        shifted.hiddenNext += row * units
+        shifted.cellNext += row * units
+        if secondThread { shifted.row = maskedPrevious }
+        return shifted
+    }
+}
+
+/// What the two threads need to run a one-direction layer's backward pass on two halves of the
+/// batch, then its weight gradients in two parts.
+struct RowsGradientJob {
+    let network: UnsafePointer<Network>
+    let layer: Layer
+    let scratch: RecurrentScratch
+    let input: UnsafePointer<Float>
+    let outputGradient: UnsafePointer<Float>
+    let inputGradient: UnsafeMutablePointer<Float>?
+    let batch: Int
+    let reversed: Bool
+}
+
+/// The part of `0..<count` that thread `part` (0 or 1) of a pair takes.
+func half(of count: Int, part: Int) -> Range<Int> {
+    part == 0 ? 0..<count / 2 : count / 2..<count
+}
+
 /// What a thread needs to run the backward pass of one direction of a Bidirectional layer.
 struct DirectionGradientJob {
     let network: UnsafePointer<Network>
@@ -87,10 +125,61 @@ extension Network {
         let inputCount = batch * layer.input.count
         if let inputGradient { inputGradient.update(repeating: 0, count: inputCount) }
         guard layer.directions == .bidirectional else {
-            recurrentDirectionBackward(
-                layer, layer.forwardState, scratch, input: input, outputGradient: outputGradient,
-                inputGradient: inputGradient, batch: batch, reversed: layer.directions == .backward,
-                timeOrderedOutput: false)
+            let reversed = layer.directions == .backward
+            let recurrentMasked = layer.dropoutDrawn && layer.recurrentDropout > 0
+            guard pairRunner != nil && batch >= 8 && (layer.cell == .simple || layer.cell == .lstm) && !recurrentMasked else {
+                recurrentDirectionBackward(
+                    layer, layer.forwardState, scratch, input: input, outputGradient: outputGradient,
+                    inputGradient: inputGradient, batch: batch, reversed: reversed, timeOrderedOutput: false)
+                return
+            }
+            // A batch on two threads: each half of the rows runs the recurrence backwards on its
+            // own (rows are independent), then the weight gradients, which sum over the rows, are
+            // made in two parts by the rows of the gradient (each element summed in the order one
+            // thread sums it, so the numbers are the same).
+            withUnsafePointer(to: self) { network in
+                var job = RowsGradientJob(
+                    network: network, layer: layer, scratch: scratch, input: input, outputGradient: outputGradient,
+                    inputGradient: inputGradient, batch: batch, reversed: reversed)
+                runPair(&job) { context, half in
+                    let job = context!.assumingMemoryBound(to: RowsGradientJob.self).pointee
+                    let layer = job.layer
+                    // The first half a multiple of four rows, as in the forward pass.
+                    let split = (job.batch + 7) / 8 * 4
+                    let first = half == 0 ? 0 : split
+                    let rows = half == 0 ? split : job.batch - split
+                    let outputSteps = layer.returnSequences ? layer.input.steps : 1
+                    job.network.pointee.recurrentDirectionBackward(
+                        layer, job.network.pointee.rows(of: layer.forwardState, layer: layer, from: first),
+                        job.scratch.rows(from: first, layer: layer, secondThread: half == 1), input: job.input,
+                        outputGradient: job.outputGradient + first * outputSteps * layer.units, inputGradient: nil,
+                        batch: rows, reversed: job.reversed, timeOrderedOutput: false, weightGradients: false)
+                }
+                // Under input dropout the input's gradient is made in the masked input's buffer,
+                // which both parts of the kernel's gradient read whole: it comes after them.
+                let inputMasked = layer.dropoutDrawn && layer.inputDropout > 0
+                runPair(&job) { context, part in
+                    let job = context!.assumingMemoryBound(to: RowsGradientJob.self).pointee
+                    let layer = job.layer
+                    let inputMasked = layer.dropoutDrawn && layer.inputDropout > 0
+                    job.network.pointee.recurrentKernelGradient(
+                        layer, layer.forwardState, job.scratch, batch: job.batch, reversed: job.reversed,
+                        units: half(of: layer.units, part: part))
+                    job.network.pointee.inputSideGradients(
+                        layer, layer.forwardState, job.scratch, input: job.input, inputGradient: job.inputGradient,
+                        batch: job.batch, features: half(of: layer.input.features, part: part),
+                        columns: half(of: layer.cell.gateCount * layer.units, part: part),
+                        samples: inputMasked ? 0..<0 : half(of: job.batch, part: part))
+                }
+                if inputMasked && inputGradient != nil {
+                    runPair(&job) { context, part in
+                        let job = context!.assumingMemoryBound(to: RowsGradientJob.self).pointee
+                        job.network.pointee.inputSideGradients(
+                            job.layer, job.layer.forwardState, job.scratch, input: job.input, inputGradient: job.inputGradient,
+                            batch: job.batch, features: 0..<0, columns: 0..<0, samples: half(of: job.batch, part: part))
+                    }
+                }
+            }
             return
         }
         // Split the merged output's gradient between the directions.
@@ -150,10 +239,16 @@ extension Network {
     /// states (and GRU's reset term); `preGates` holds each step's pre-activations at its time
     /// index `t`. Gradients of the pre-activations are gathered for all steps first, so that the
     /// input kernel's gradient and the input's gradient are one matrix product each.
+    ///
+    /// - Parameter weightGradients: make the weights' and the input's gradients; without, only the
+    ///   pre-activations' gradients of every step (`dPre`), for ``recurrentKernelGradient(_:_:_:batch:reversed:units:)``
+    ///   and ``inputSideGradients(_:_:_:input:inputGradient:batch:features:columns:samples:)``
+    ///   to use after (SimpleRNN and LSTM without recurrent dropout).
     func recurrentDirectionBackward(
         _ layer: Layer, _ state: RecurrentBuffers, _ scratch: RecurrentScratch,
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?, batch: Int, reversed: Bool, timeOrderedOutput: Bool
+        inputGradient: UnsafeMutablePointer<Float>?, batch: Int, reversed: Bool, timeOrderedOutput: Bool,
+        weightGradients: Bool = true
     ) {
         let steps = layer.input.steps
         let inputWidth = layer.input.features
@@ -162,10 +257,8 @@ extension Network {
         let act = layer.activation
         let recurrentAct = layer.recurrentActivation
         let shift = gradientShift
-        let kernelT = arena.floats(at: state.transposedKernel)
         let recurrentT = arena.floats(at: state.transposedRecurrentKernel)
         let row = arena.floats(at: scratch.row)
-        let kernelGradient = arena.floats(at: state.kernel + shift)
         let recurrentGradient = arena.floats(at: state.recurrentKernel + shift)
         let biasGradient: UnsafeMutablePointer<Float>? = layer.useBias ? arena.floats(at: state.bias + shift) : nil
         let preGates = arena.floats(at: state.preGates)
@@ -180,11 +273,9 @@ extension Network {
         let outputSteps = layer.returnSequences ? steps : 1
         dhNext.update(repeating: 0, count: batch * units)
         dcNext.update(repeating: 0, count: batch * units)
-        // Dropout drawn by the forward pass: the input it read was the masked copy, and the
-        // previous state met the recurrent kernel masked.
-        let inputMasked = layer.dropoutDrawn && layer.inputDropout > 0
+        // Dropout drawn by the forward pass: the previous state met the recurrent kernel masked
+        // (the input side reads the masked input).
         let recurrentMasked = layer.dropoutDrawn && layer.recurrentDropout > 0
-        let readInput = inputMasked ? UnsafePointer(arena.floats(at: state.maskedInput)) : input
         let recurrentMask = arena.floats(at: state.recurrentMask)
         let throughKernel = arena.floats(at: scratch.throughKernel)
 
@@ -226,7 +317,9 @@ extension Network {
                     dzb.update(from: dh + b * units, count: units)
                     act.multiplyByDerivative(dzb, pre: z + b * preStride, post: h + b * hiddenStride, count: units)
                 }
-                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                if weightGradients {
+                    matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                }
                 dhNext.update(repeating: 0, count: batch * units)
                 matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
                 if recurrentMasked { multiply(dhNext, by: recurrentMask, count: batch * units) }
@@ -248,7 +341,9 @@ extension Network {
                     act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
                     recurrentAct.multiplyByDerivative(dzb + 3 * units, pre: zb + 3 * units, post: gb + 3 * units, count: units)
                 }
-                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                if weightGradients {
+                    matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                }
                 dhNext.update(repeating: 0, count: batch * units)
                 matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
                 if recurrentMasked { multiply(dhNext, by: recurrentMask, count: batch * units) }
@@ -312,25 +407,80 @@ extension Network {
             s -= 1
         }
 
-        // The input side, for all steps at once: dW += xᵀ dz, db += Σ dz, dx += dz Wᵀ.
+        guard weightGradients else { return }
+        inputSideGradients(
+            layer, state, scratch, input: input, inputGradient: inputGradient, batch: batch,
+            features: 0..<inputWidth, columns: 0..<gateWidth, samples: 0..<batch)
+    }
+
+    /// The recurrent kernel's gradient `dU += Σ h_prevᵀ dz` over the steps (from the last),
+    /// from the pre-activations' gradients of every step; only the gradient's rows `units` (the
+    /// two threads of a split batch take one part each). The sums run in the order the
+    /// step-by-step pass adds them.
+    func recurrentKernelGradient(
+        _ layer: Layer, _ state: RecurrentBuffers, _ scratch: RecurrentScratch, batch: Int, reversed: Bool, units part: Range<Int>
+    ) {
+        let steps = layer.input.steps, units = layer.units
+        let gateWidth = layer.cell.gateCount * units
+        let recurrentGradient = arena.floats(at: state.recurrentKernel + gradientShift) + part.lowerBound * gateWidth
+        let dPre = arena.floats(at: scratch.preGates)
+        var s = steps - 1
+        while s >= 0 {
+            let t = reversed ? steps - 1 - s : s
+            let hPrev = s == 0 ? arena.floats(at: state.initialHidden) : arena.floats(at: state.hidden) + (s - 1) * units
+            let hPrevStride = s == 0 ? units : steps * units
+            matmulTransposedAAccumulate(
+                m: part.count, n: gateWidth, k: batch, hPrev + part.lowerBound, lda: hPrevStride,
+                dPre + t * gateWidth, ldb: steps * gateWidth, recurrentGradient, ldc: gateWidth)
+            s -= 1
+        }
+    }
+
+    /// The input side, for all steps at once: dW += xᵀ dz, db += Σ dz, dx += dz Wᵀ; only the
+    /// kernel gradient's rows `features`, the bias gradient's `columns` and the input gradient's
+    /// `samples` (the two threads of a split batch take one part of each).
+    func inputSideGradients(
+        _ layer: Layer, _ state: RecurrentBuffers, _ scratch: RecurrentScratch, input: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?, batch: Int,
+        features: Range<Int>, columns: Range<Int>, samples: Range<Int>
+    ) {
+        let steps = layer.input.steps
+        let inputWidth = layer.input.features
+        let gateWidth = layer.cell.gateCount * layer.units
+        let shift = gradientShift
+        let kernelT = arena.floats(at: state.transposedKernel)
+        let kernelGradient = arena.floats(at: state.kernel + shift)
+        let biasGradient: UnsafeMutablePointer<Float>? = layer.useBias ? arena.floats(at: state.bias + shift) : nil
+        let dPre = arena.floats(at: scratch.preGates)
+        let inputMasked = layer.dropoutDrawn && layer.inputDropout > 0
+        let readInput = inputMasked ? UnsafePointer(arena.floats(at: state.maskedInput)) : input
         let rows = batch * steps
-        matmulTransposedAAccumulate(m: inputWidth, n: gateWidth, k: rows, readInput, lda: inputWidth, dPre, ldb: gateWidth, kernelGradient, ldc: gateWidth)
-        if let biasGradient { addRows(dPre, rows: rows, width: gateWidth, stride: gateWidth, into: biasGradient) }
+        matmulTransposedAAccumulate(
+            m: features.count, n: gateWidth, k: rows, readInput + features.lowerBound, lda: inputWidth, dPre, ldb: gateWidth,
+            kernelGradient + features.lowerBound * gateWidth, ldc: gateWidth)
+        if let biasGradient {
+            addRows(dPre + columns.lowerBound, rows: rows, width: columns.count, stride: gateWidth, into: biasGradient + columns.lowerBound)
+        }
         guard let inputGradient else { return }
+        let first = samples.lowerBound * steps, sampleRows = samples.count * steps
+        let dPart = dPre + first * gateWidth
         if inputMasked {
-            // dx = (dz Wᵀ) ⊙ mask; the masked input's buffer is free once dW is done.
-            let product = arena.floats(at: state.maskedInput)
+            // dx = (dz Wᵀ) ⊙ mask; the masked input's buffer is free once dW is done (the other
+            // thread reads other samples' rows of it).
+            let product = arena.floats(at: state.maskedInput) + first * inputWidth
             let mask = arena.floats(at: state.inputMask)
-            product.update(repeating: 0, count: rows * inputWidth)
-            matmulAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernelT, ldb: inputWidth, product, ldc: inputWidth)
-            for b in 0..<batch {
+            product.update(repeating: 0, count: sampleRows * inputWidth)
+            matmulAccumulate(m: sampleRows, n: inputWidth, k: gateWidth, dPart, lda: gateWidth, kernelT, ldb: inputWidth, product, ldc: inputWidth)
+            for b in samples {
                 for t in 0..<steps {
                     let r = (b * steps + t) * inputWidth
-                    for f in 0..<inputWidth { inputGradient[r + f] += product[r + f] * mask[b * inputWidth + f] }
+                    for f in 0..<inputWidth { inputGradient[r + f] += product[r - first * inputWidth + f] * mask[b * inputWidth + f] }
                 }
             }
         } else {
-            matmulAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernelT, ldb: inputWidth, inputGradient, ldc: inputWidth)
+            matmulAccumulate(
+                m: sampleRows, n: inputWidth, k: gateWidth, dPart, lda: gateWidth, kernelT, ldb: inputWidth,
+                inputGradient + first * inputWidth, ldc: inputWidth)
         }
     }
 }

@@ -384,3 +384,58 @@ enum ReferenceDouble {
         }
     }
 }
+
+/// A one-direction layer's backward pass on a batch of 8 or more with a pair runner: each half
+/// of the rows runs the recurrence backwards, then the weight gradients are made in two parts.
+/// The gradients are the bits of the whole batch on one thread. The runner here runs the second
+/// task first, on the calling thread, so that a half that depends on the other shows; the
+/// threaded run is in GradientTests.
+@Suite struct SplitBatchBackwardTests {
+    nonisolated(unsafe) static var pairs = 0
+    static let secondFirst: PairRunner = { context, task in
+        SplitBatchBackwardTests.pairs += 1
+        task!(context, 1)
+        task!(context, 0)
+    }
+
+    static func withDropout(_ layer: Layer, input: Float, recurrent: Float = 0) -> Layer {
+        var layer = layer
+        layer.inputDropout = input
+        layer.recurrentDropout = recurrent
+        return layer
+    }
+
+    /// The layers after a Dense(3) (which makes the first recurrent layer's input gradient
+    /// needed), and whether the recurrent layers' backward passes split.
+    static let cases: [(layers: [Layer], splits: Bool)] = [
+        ([.recurrent(.simple, units: 5, returnSequences: true), .recurrent(.simple, units: 4)], true),
+        ([.recurrent(.lstm, units: 5, returnSequences: true, directions: .backward), .recurrent(.lstm, units: 3)], true),
+        ([withDropout(.recurrent(.simple, units: 5, returnSequences: true), input: 0.3),
+          withDropout(.recurrent(.lstm, units: 4), input: 0.25)], true),
+        // Recurrent dropout and GRU keep the step-by-step weight gradients on one thread.
+        ([withDropout(.recurrent(.lstm, units: 4, returnSequences: true), input: 0.2, recurrent: 0.3),
+          .recurrent(.gruResetAfter, units: 3)], false),
+    ]
+
+    @Test(arguments: 0..<4)
+    func sameBitsAsOneThread(index: Int) throws {
+        let (layers, splits) = Self.cases[index]
+        let batch = 19, steps = 6, features = 2
+        func gradients(pairs runner: PairRunner?) throws -> (gradients: [Float], backwardPairs: Int) {
+            var network = try makeNetwork([.dense(units: 3)] + layers, input: .sequence(steps, features), batch: batch, training: true, seed: 5)
+            network.pairRunner = runner
+            for i in 0..<batch * steps * features { network.input[i] = Float(sin(Double(i) * 0.37)) }
+            var random = RandomNumbers(seed: 11)
+            withUnsafeMutablePointer(to: &random) { network.forward(batch: batch, dropout: $0) }
+            for k in 0..<batch * network.plan.output.count { network.outputGradient[k] = Float(cos(Double(k) * 0.7 + 0.2)) }
+            network.zeroGradients()
+            let before = Self.pairs
+            network.backward(batch: batch)
+            return (Array(network.gradients), Self.pairs - before)
+        }
+        let oneThread = try gradients(pairs: nil)
+        let split = try gradients(pairs: Self.secondFirst)
+        #expect(split.gradients == oneThread.gradients)
+        #expect((split.backwardPairs > 0) == splits, "pairs run by the backward pass: \(split.backwardPairs)")
+    }
+}
