@@ -389,8 +389,9 @@ enum ReferenceDouble {
 /// of the rows runs the recurrence backwards, then the weight gradients are made in two parts.
 /// The gradients are the bits of the whole batch on one thread. The runner here runs the second
 /// task first, on the calling thread, so that a half that depends on the other shows; the
-/// threaded run is in GradientTests.
-@Suite struct SplitBatchBackwardTests {
+/// threaded run is in GradientTests. The cases run one at a time: they count the runner's calls
+/// in one variable.
+@Suite(.serialized) struct SplitBatchBackwardTests {
     nonisolated(unsafe) static var pairs = 0
     static let secondFirst: PairRunner = { context, task in
         SplitBatchBackwardTests.pairs += 1
