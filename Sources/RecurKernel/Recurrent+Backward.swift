@@ -62,8 +62,8 @@ extension RecurrentScratch {
     /// The scratch seen from batch row `row` on, for one of two threads that share a
     /// one-direction layer's batch: every region that holds a row per sample starts `row` rows
     /// later. The second thread's per-row working values go where a masked previous state would
-    /// (the split runs only without recurrent dropout): `batch · u` floats, at least the `2G`
-    /// the row needs for a batch of 8 or more.
+    /// (the split runs only without recurrent dropout): `batch · u` floats, for a batch of 8 or
+    /// more at least the `2G` of a row's region (an LSTM's row uses `2u`).
     func rows(from row: Int, layer: Layer, secondThread: Bool) -> RecurrentScratch {
         let steps = layer.input.steps, units = layer.units
         let gateWidth = layer.cell.gateCount * units

@@ -410,7 +410,7 @@ enum ReferenceDouble {
     /// needed), and whether the recurrent layers' backward passes split.
     static let cases: [(layers: [Layer], splits: Bool)] = [
         ([.recurrent(.simple, units: 5, returnSequences: true), .recurrent(.simple, units: 4)], true),
-        ([.recurrent(.lstm, units: 5, returnSequences: true, directions: .backward), .recurrent(.lstm, units: 3)], true),
+        ([.recurrent(.lstm, units: 20, returnSequences: true, directions: .backward), .recurrent(.lstm, units: 3)], true),
         ([withDropout(.recurrent(.simple, units: 5, returnSequences: true), input: 0.3),
           withDropout(.recurrent(.lstm, units: 4), input: 0.25)], true),
         // Recurrent dropout and GRU keep the step-by-step weight gradients on one thread.
