@@ -184,7 +184,7 @@ func sumOfProducts(
     }
 }
 
-/// `out[j] = a[j] · b[j]` (`out` may be `b`).
+/// `out[j] = a[j] · b[j]` (`out` may be `a` or `b`).
 @inlinable @inline(__always)
 func product(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
     let w = Lanes.scalarCount

@@ -107,12 +107,6 @@ struct DirectionGradientJob {
     let batch: Int
 }
 
-/// `values[i] *= mask[i]` for `count` values.
-@inlinable
-func multiply(_ values: UnsafeMutablePointer<Float>, by mask: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { values[i] *= mask[i] }
-}
-
 extension Network {
     /// The backward pass of ``recurrentForward(_:input:batch:)``: backpropagation through time
     /// over the whole window, for each direction, with the direction's share of the output
@@ -144,10 +138,8 @@ extension Network {
                 runPair(&job) { context, half in
                     let job = context!.assumingMemoryBound(to: RowsGradientJob.self).pointee
                     let layer = job.layer
-                    // The first half a multiple of four rows, as in the forward pass.
-                    let split = (job.batch + 7) / 8 * 4
-                    let first = half == 0 ? 0 : split
-                    let rows = half == 0 ? split : job.batch - split
+                    let part = rowsOfHalf(half, batch: job.batch)
+                    let first = part.lowerBound, rows = part.count
                     let outputSteps = layer.returnSequences ? layer.input.steps : 1
                     job.network.pointee.recurrentDirectionBackward(
                         layer, job.network.pointee.rows(of: layer.forwardState, layer: layer, from: first),
@@ -231,7 +223,7 @@ extension Network {
             }
         }
         if let inputGradient {
-            for i in 0..<inputCount { inputGradient[i] += secondInputGradient[i] }
+            add(inputGradient, secondInputGradient, count: inputCount)
         }
     }
 
@@ -322,7 +314,7 @@ extension Network {
                 }
                 dhNext.update(repeating: 0, count: batch * units)
                 matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
-                if recurrentMasked { multiply(dhNext, by: recurrentMask, count: batch * units) }
+                if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
 
             case .lstm:
                 // c = f c_prev + i g; h = o act(c)
@@ -346,7 +338,7 @@ extension Network {
                 }
                 dhNext.update(repeating: 0, count: batch * units)
                 matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
-                if recurrentMasked { multiply(dhNext, by: recurrentMask, count: batch * units) }
+                if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
 
             case .gruResetAfter:
                 // m = h_prev U + b_r; z = σ(x_z + m_z); r = σ(x_r + m_r);
@@ -368,7 +360,7 @@ extension Network {
                 if recurrentMasked {
                     throughKernel.update(repeating: 0, count: batch * units)
                     matmulAccumulate(m: batch, n: units, k: gateWidth, dStep, lda: gateWidth, recurrentT, ldb: units, throughKernel, ldc: units)
-                    for i in 0..<batch * units { dhNext[i] += throughKernel[i] * recurrentMask[i] }
+                    addProduct(dhNext, throughKernel, recurrentMask, count: batch * units)
                 } else {
                     matmulAccumulate(m: batch, n: units, k: gateWidth, dStep, lda: gateWidth, recurrentT, ldb: units, dhNext, ldc: units)
                 }
@@ -401,7 +393,7 @@ extension Network {
                 matmulTransposedAAccumulate(m: units, n: 2 * units, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
                 matmulAccumulate(m: batch, n: units, k: 2 * units, dz, lda: preStride, recurrentT, ldb: units, path, ldc: units)
                 if recurrentMasked {
-                    for i in 0..<batch * units { dhNext[i] += throughKernel[i] * recurrentMask[i] }
+                    addProduct(dhNext, throughKernel, recurrentMask, count: batch * units)
                 }
             }
             s -= 1

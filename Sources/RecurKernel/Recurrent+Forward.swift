@@ -39,10 +39,8 @@ extension Network {
                 runPair(&job) { context, half in
                     let job = context!.assumingMemoryBound(to: RowsJob.self).pointee
                     let layer = job.layer
-                    // The first half a multiple of four rows, the matrix products' block.
-                    let split = (job.batch + 7) / 8 * 4
-                    let first = half == 0 ? 0 : split
-                    let rows = half == 0 ? split : job.batch - split
+                    let part = rowsOfHalf(half, batch: job.batch)
+                    let first = part.lowerBound, rows = part.count
                     let steps = layer.input.steps
                     let outputSteps = layer.returnSequences ? steps : 1
                     job.network.pointee.recurrentDirectionForward(
@@ -293,6 +291,13 @@ extension Network {
     }
 }
 
+/// The rows of a batch that half `half` (0 or 1) of a pair of threads takes: the first half a
+/// multiple of four rows, the matrix products' block.
+func rowsOfHalf(_ half: Int, batch: Int) -> Range<Int> {
+    let split = (batch + 7) / 8 * 4
+    return half == 0 ? 0..<split : split..<batch
+}
+
 /// What the two threads need to run the two halves of a batch through one direction.
 struct RowsJob {
     let network: UnsafePointer<Network>
@@ -326,7 +331,7 @@ func mergeForward(
             copyFloats(backward + r * units, to: output + (2 * r + 1) * units, count: units)
         }
     case .sum:
-        for i in 0..<rows * units { output[i] = forward[i] + backward[i] }
+        sum(output, forward, backward, count: rows * units)
     case .average:
         for i in 0..<rows * units { output[i] = (forward[i] + backward[i]) / 2 }
     case .multiply:
