@@ -5,7 +5,7 @@
 public enum Activation: UInt8, BitwiseCopyable, Sendable {
     case linear
     case tanh
-    /// `1 / (1 + exp(-x))`.
+    /// `1 / (1 + exp(-x))`, computed the way TensorFlow does (`FastMath.swift`).
     case sigmoid
     case relu
     /// Keras 3: `relu6(x + 3) / 6`.
@@ -145,13 +145,13 @@ extension Activation {
     }
 
     /// `gradient[i] *= f'(pre[i])`, given the outputs `post[i] = f(pre[i])`, for `count`
-    /// values; the case is chosen once, outside the loop, so the common ones vectorise.
+    /// values; the case is chosen once, outside the loop; tanh's and sigmoid's run a vector at a time.
     @inlinable
     public func multiplyByDerivative(_ gradient: UnsafeMutablePointer<Float>, pre: UnsafePointer<Float>, post: UnsafePointer<Float>, count: Int) {
         switch self {
         case .linear: return
-        case .tanh: for i in 0..<count { gradient[i] *= 1 - post[i] * post[i] }
-        case .sigmoid: for i in 0..<count { gradient[i] *= post[i] * (1 - post[i]) }
+        case .tanh: multiplyByTanhDerivative(gradient, post, count: count)
+        case .sigmoid: multiplyBySigmoidDerivative(gradient, post, count: count)
         case .relu: for i in 0..<count { gradient[i] = pre[i] > 0 ? gradient[i] : 0 }
         default:
             for i in 0..<count { gradient[i] *= derivative(at: pre[i], output: post[i]) }
@@ -160,7 +160,7 @@ extension Activation {
 
     /// Writes `f(source[i])` to `target[i]` for `count` values (`target` may equal `source`).
     ///
-    /// The case is chosen once, outside the loop; tanh and sigmoid run eight lanes at a time.
+    /// The case is chosen once, outside the loop; tanh, sigmoid and relu run a vector at a time.
     @inlinable
     public func apply(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
         switch self {

@@ -1,10 +1,10 @@
-// Vectorised exp, tanh and sigmoid for float32, eight lanes at a time.
+// Vectorised tanh and sigmoid for float32, a vector of lanes at a time.
 //
 // libm's scalar tanhf and expf dominate a recurrent step when called per element (a profile of
-// the course's Bidirectional LSTM showed 60% of the time in them). exp is Cephes-style: x is
-// reduced to r = x − n·ln2 with |r| ≤ ln2/2 and a degree-6 polynomial gives e^r, exact to 1–2
-// ulp; tanh is TensorFlow's own rational approximation. Every lane of a buffer goes through the
-// same vector code (tails are padded), so a value's result does not depend on where it sits.
+// the course's Bidirectional LSTM showed 60% of the time in them). Both are TensorFlow's own
+// approximations, operation for operation, so that recur's gates are Keras's to the bit. Every
+// lane of a buffer goes through the same vector code (tails are padded), so a value's result
+// does not depend on where it sits.
 
 #if RECUR_AVX512
 @usableFromInline typealias Lanes = SIMD16<Float>
@@ -26,57 +26,52 @@ func clamp(_ x: Lanes, _ low: Float, _ high: Float) -> Lanes {
     return result
 }
 
-@inlinable @inline(__always)
-func vectorExp(_ x: Lanes) -> Lanes {
-    // Beyond ±88.7 float32 overflows or flushes to zero; clamp so the exponent bits stay valid.
-    let clamped = clamp(x, -87.33654, 88.72283)
-    // n = round(x / ln 2), by the 1.5·2²³ trick (no rounding instruction needed).
-    let magic = Lanes(repeating: 12582912)
-    let shifted = clamped * Lanes(repeating: 1.44269504088896341) + magic
-    let n = shifted - magic
-    // r = x − n ln 2, with ln 2 split in two for an exact product.
-    var r = clamped - n * Lanes(repeating: 0.693359375)
-    r = r - n * Lanes(repeating: -2.12194440e-4)
-    let r2 = r * r
-    var p = Lanes(repeating: 1.9875691500e-4)
-    p = p * r + Lanes(repeating: 1.3981999507e-3)
-    p = p * r + Lanes(repeating: 8.3334519073e-3)
-    p = p * r + Lanes(repeating: 4.1665795894e-2)
-    p = p * r + Lanes(repeating: 1.6666665459e-1)
-    p = p * r + Lanes(repeating: 5.0000001201e-1)
-    p = p * r2 + r + Lanes(repeating: 1)
-    // 2ⁿ: n sits in the low mantissa bits of `shifted`.
-    let exponent = (unsafeBitCast(shifted, to: IntLanes.self) &- unsafeBitCast(magic, to: IntLanes.self) &+ 127) &<< 23
-    return p * unsafeBitCast(exponent, to: Lanes.self)
-}
-
-/// tanh as TensorFlow computes it on a CPU (Eigen's `ptanh_float`): an odd degree-13 over an
-/// even degree-6 rational function on x clamped to ±7.9, x itself below 0.0004. Besides one
-/// division it is eleven multiply-adds — no exponential — and it keeps recur's gates nearer
-/// Keras's than a different approximation would.
+/// tanh as TensorFlow 2.21 computes it on a CPU (Eigen's `ptanh_float`, built without fused
+/// multiply-adds as TensorFlow's wheels are): x clamped to ±7.90738964, then an odd degree-9 over
+/// an even degree-8 rational function, each multiply and add rounded on its own. The same bits
+/// as `tf.math.tanh` (checked in the tests against values TensorFlow computed); besides one
+/// division, three multiplies and seven multiply-adds, no exponential.
 @inlinable @inline(__always)
 func vectorTanh(_ a: Lanes) -> Lanes {
-    let x = clamp(a, -7.90531110763549805, 7.90531110763549805)
-    let x2 = x * x
-    var p = x2 * Lanes(repeating: -2.76076847742355e-16) + Lanes(repeating: 2.00018790482477e-13)
-    p = x2 * p + Lanes(repeating: -8.60467152213735e-11)
-    p = x2 * p + Lanes(repeating: 5.12229709037114e-08)
-    p = x2 * p + Lanes(repeating: 1.48572235717979e-05)
-    p = x2 * p + Lanes(repeating: 6.37261928875436e-04)
-    p = x2 * p + Lanes(repeating: 4.89352455891786e-03)
-    p = x * p
-    var q = x2 * Lanes(repeating: 1.19825839466702e-06) + Lanes(repeating: 1.18534705686654e-04)
-    q = x2 * q + Lanes(repeating: 2.26843463243900e-03)
-    q = x2 * q + Lanes(repeating: 4.89352518554385e-03)
-    var result = p / q
-    let magnitude = unsafeBitCast(unsafeBitCast(a, to: IntLanes.self) & IntLanes(repeating: 0x7FFF_FFFF), to: Lanes.self)
-    result.replace(with: a, where: magnitude .< Lanes(repeating: 0.0004))
-    return result
+    let x = clamp(a, -7.90738964080810547, 7.90738964080810547)
+    let x2 = x * x, x3 = x2 * x
+    var p = x2 * Lanes(repeating: 1.394553628e-8) + Lanes(repeating: 2.102733560e-5)
+    p = p * x2 + Lanes(repeating: 3.520756727e-3)
+    p = p * x2 + Lanes(repeating: 1.340216100e-1)
+    var q = x2 * Lanes(repeating: 8.015776984e-7) + Lanes(repeating: 3.326951409e-4)
+    q = q * x2 + Lanes(repeating: 2.597254514e-2)
+    q = q * x2 + Lanes(repeating: 4.673548340e-1)
+    q = q * x2 + Lanes(repeating: 1)
+    return (x3 * p + x) / q
 }
 
+/// The logistic function as TensorFlow 2.21 computes it on a CPU (Eigen's float
+/// `scalar_logistic_op`, without fused multiply-adds): `e / (1 + e)` with `e = exp(x)` made as
+/// `exp(x/2)²` (x/2 reduced by ln 2, a degree-5 polynomial), x capped at 16.6355324 where the
+/// result is exactly 1. TensorFlow flushes subnormal results to zero, and so does this: 0 below
+/// x ≈ −87.3. The same bits as `tf.math.sigmoid` (checked in the tests).
 @inlinable @inline(__always)
-func vectorSigmoid(_ x: Lanes) -> Lanes {
-    Lanes(repeating: 1) / (Lanes(repeating: 1) + vectorExp(-x))
+func vectorSigmoid(_ a: Lanes) -> Lanes {
+    let x = a.replacing(with: 16.6355324, where: a .> Lanes(repeating: 16.6355324)) * Lanes(repeating: 0.5)
+    // x/2 = m ln 2 + r, m = floor(x/2 · log₂e + 1/2), ln 2 subtracted in two parts.
+    let m = (x * Lanes(repeating: 1.44269504088896341) + Lanes(repeating: 0.5)).rounded(.down)
+    var r = m * Lanes(repeating: -0.693359375) + x
+    r = m * Lanes(repeating: 2.12194440e-4) + r
+    let r2 = r * r
+    let even = r2 * Lanes(repeating: 4.1898667812347412109375e-2) + Lanes(repeating: 0.49999141693115234375)
+    let odd = r2 * Lanes(repeating: 8.33471305668354034423828125e-3) + Lanes(repeating: 0.16666877269744873046875)
+    let low = r + Lanes(repeating: 1)
+    var p = r * odd + even
+    p = r2 * p + low
+    // 2ᵐ, from m's bits: added to 1.5·2²³, m sits in the low mantissa bits (no conversion that
+    // could trap; where x is out of range the result is replaced below).
+    let magic = Lanes(repeating: 12582912)
+    let shifted = unsafeBitCast(m + magic, to: IntLanes.self) &- unsafeBitCast(magic, to: IntLanes.self)
+    let half = p * unsafeBitCast((shifted &+ 127) &<< 23, to: Lanes.self)
+    let e = half * half
+    var result = e / (Lanes(repeating: 1) + e)
+    result.replace(with: 0, where: (a .< Lanes(repeating: -104)) .| (e .< Lanes(repeating: Float.leastNormalMagnitude)))
+    return result
 }
 
 @inlinable @inline(__always)
@@ -115,21 +110,31 @@ func mapLanes<F: LaneFunction>(_ source: UnsafePointer<Float>, _ target: UnsafeM
     }
     let rest = count - i
     guard rest > 0 else { return }
-    if rest == HalfLanes.scalarCount {
-        // The usual remainder (40 units are 16 + 16 + 8): half a vector in and out. Rows are
-        // short, so a copy through memory (two calls to memcpy) would cost more than f.
-        let half = UnsafeRawPointer(source + i).loadUnaligned(as: HalfLanes.self)
-        let result = F.apply(Lanes(lowHalf: half, highHalf: HalfLanes(repeating: 0)))
-        UnsafeMutableRawPointer(target + i).storeBytes(of: result.lowHalf, as: HalfLanes.self)
+    storeLanes(F.apply(loadLanes(source + i, count: rest)), target + i, count: rest)
+}
+
+/// The `count` floats at `p` (fewer than a vector's) in the first lanes, zeros in the rest.
+@inlinable @inline(__always)
+func loadLanes(_ p: UnsafePointer<Float>, count: Int) -> Lanes {
+    if count == HalfLanes.scalarCount {
+        // The usual remainder (40 units are 16 + 16 + 8): one half-vector load. Rows are short,
+        // so a copy through memory (a call to memcpy) would cost more than the function applied.
+        return Lanes(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: HalfLanes.self), highHalf: HalfLanes(repeating: 0))
+    }
+    // Else copied in whole (element-wise insertion into a vector is a chain of shuffles).
+    var lanes = Lanes(repeating: 0)
+    withUnsafeMutableBytes(of: &lanes) { $0.baseAddress!.copyMemory(from: p, byteCount: count * MemoryLayout<Float>.stride) }
+    return lanes
+}
+
+/// Stores the first `count` lanes of `v` (fewer than a vector's) at `p`.
+@inlinable @inline(__always)
+func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    if count == HalfLanes.scalarCount {
+        UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: HalfLanes.self)
         return
     }
-    // Else padded, copied in and out whole (element-wise insertion into a vector is a chain of
-    // shuffles).
-    let bytes = rest * MemoryLayout<Float>.stride
-    var lanes = Lanes(repeating: 0)
-    withUnsafeMutableBytes(of: &lanes) { $0.baseAddress!.copyMemory(from: source + i, byteCount: bytes) }
-    let result = F.apply(lanes)
-    withUnsafeBytes(of: result) { UnsafeMutableRawPointer(target + i).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+    withUnsafeBytes(of: v) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: count * MemoryLayout<Float>.stride) }
 }
 
 /// Copies `count` floats between ranges that do not overlap, a vector at a time and with no call
@@ -229,6 +234,38 @@ func add(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, count: I
     }
 }
 
+/// `gradient[j] *= 1 − y[j]²`: tanh's derivative, given its outputs `y`.
+@inlinable @inline(__always)
+func multiplyByTanhDerivative(_ gradient: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+    let w = Lanes.scalarCount
+    var j = 0
+    while j + w <= count {
+        let p = loadLanes(y + j)
+        storeLanes(loadLanes(gradient + j) * (Lanes(repeating: 1) - p * p), gradient + j)
+        j += w
+    }
+    while j < count {
+        gradient[j] *= 1 - y[j] * y[j]
+        j += 1
+    }
+}
+
+/// `gradient[j] *= y[j] (1 − y[j])`: the logistic function's derivative, given its outputs `y`.
+@inlinable @inline(__always)
+func multiplyBySigmoidDerivative(_ gradient: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+    let w = Lanes.scalarCount
+    var j = 0
+    while j + w <= count {
+        let p = loadLanes(y + j)
+        storeLanes(loadLanes(gradient + j) * (p * (Lanes(repeating: 1) - p)), gradient + j)
+        j += w
+    }
+    while j < count {
+        gradient[j] *= y[j] * (1 - y[j])
+        j += 1
+    }
+}
+
 /// `out[j] = z[j] · h[j] + (1 − z[j]) · ĥ[j]` (a GRU's new state).
 @inlinable @inline(__always)
 func interpolate(_ out: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ h: UnsafePointer<Float>, _ candidate: UnsafePointer<Float>, count: Int) {
@@ -260,4 +297,42 @@ func sum(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: Uns
         out[j] = a[j] + b[j]
         j += 1
     }
+}
+
+/// One row of an LSTM cell: `z` holds the four blocks i, f, g, o of the pre-activations, each
+/// `units` long; the gates are `Gate` of i, f and o and `Act` of g, then
+/// `c = f c_prev + i g` and `h = o Act(c)`. The activated gates go to `gates` (the backward pass
+/// reads them). Element for element the same arithmetic as activating the blocks and then
+/// `sumOfProducts` and `product`, but a vector of units goes through all of it at once: the
+/// gates stay in registers, and the activations, each a chain of dependent instructions, run
+/// side by side instead of one block's after another's. `cPrev` may be `c`.
+@inlinable
+func lstmCell<Act: LaneFunction, Gate: LaneFunction>(
+    _: Act.Type, _: Gate.Type, units: Int, z: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+    gates: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>
+) {
+    let w = Lanes.scalarCount
+    let zi = z, zf = z + units, zg = z + 2 * units, zo = z + 3 * units
+    let gi = gates, gf = gates + units, gg = gates + 2 * units, go = gates + 3 * units
+    var j = 0
+    while j + w <= units {
+        // c's inputs first; o last, to run while tanh(c) waits on its chain.
+        let i = Gate.apply(loadLanes(zi + j)), f = Gate.apply(loadLanes(zf + j)), g = Act.apply(loadLanes(zg + j))
+        let cell = f * loadLanes(cPrev + j) + i * g
+        let o = Gate.apply(loadLanes(zo + j))
+        storeLanes(o * Act.apply(cell), h + j)
+        storeLanes(cell, c + j)
+        storeLanes(i, gi + j); storeLanes(f, gf + j); storeLanes(g, gg + j); storeLanes(o, go + j)
+        j += w
+    }
+    let n = units - j
+    guard n > 0 else { return }
+    let i = Gate.apply(loadLanes(zi + j, count: n)), f = Gate.apply(loadLanes(zf + j, count: n))
+    let g = Act.apply(loadLanes(zg + j, count: n))
+    let cell = f * loadLanes(cPrev + j, count: n) + i * g
+    let o = Gate.apply(loadLanes(zo + j, count: n))
+    storeLanes(o * Act.apply(cell), h + j, count: n)
+    storeLanes(cell, c + j, count: n)
+    storeLanes(i, gi + j, count: n); storeLanes(f, gf + j, count: n)
+    storeLanes(g, gg + j, count: n); storeLanes(o, go + j, count: n)
 }

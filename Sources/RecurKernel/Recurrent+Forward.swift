@@ -201,6 +201,11 @@ extension Network {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let cb = c + b * hiddenStride, hb = h + b * hiddenStride
                     let cPrevB = cPrev + b * hPrevStride
+                    if act == .tanh && recurrentAct == .sigmoid {
+                        // Keras's default activations: the whole cell in one pass.
+                        lstmCell(TanhLanes.self, SigmoidLanes.self, units: units, z: zb, cPrev: cPrevB, gates: gb, c: cb, h: hb)
+                        continue
+                    }
                     recurrentAct.apply(zb, to: gb, count: 2 * units)
                     act.apply(zb + 2 * units, to: gb + 2 * units, count: units)
                     recurrentAct.apply(zb + 3 * units, to: gb + 3 * units, count: units)

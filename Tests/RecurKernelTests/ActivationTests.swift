@@ -1,4 +1,5 @@
 import Foundation
+import RecurTestSupport
 import Testing
 @testable import RecurKernel
 
@@ -60,6 +61,35 @@ import Testing
             let y = activation(Float(x))
             let got = Double(activation.derivative(at: Float(x), output: y))
             #expect(abs(got - want) <= 2e-5 * max(abs(want), 1), "\(activation)' at \(x): \(got), want \(want)")
+        }
+    }
+
+    /// tanh and sigmoid are TensorFlow's to the bit: the values `tools/make_activation_fixtures.py`
+    /// had `tf.math.tanh` and `tf.math.sigmoid` compute, through the vector path (a whole buffer,
+    /// tail included) and one value at a time.
+    @Test func tanhAndSigmoidAreTensorFlows() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("activations/tf_tanh_sigmoid.f32")))
+        let all = data.withUnsafeBytes { raw in
+            (0..<raw.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+        let count = all.count / 3
+        try #require(count > 10_000 && all.count == 3 * count)
+        let x = Array(all[0..<count])
+        for (activation, offset) in [(Activation.tanh, count), (.sigmoid, 2 * count)] {
+            let want = all[offset..<offset + count]
+            var vector = [Float](repeating: .nan, count: count)
+            x.withUnsafeBufferPointer { source in
+                vector.withUnsafeMutableBufferPointer { activation.apply(source.baseAddress!, to: $0.baseAddress!, count: count) }
+            }
+            var wrong = 0
+            for (i, expected) in want.enumerated() {
+                let scalar = activation(x[i])
+                if vector[i].bitPattern != expected.bitPattern || scalar.bitPattern != expected.bitPattern {
+                    if wrong < 5 { Issue.record("\(activation)(\(x[i])): \(vector[i]) (one at a time \(scalar)), TensorFlow \(expected)") }
+                    wrong += 1
+                }
+            }
+            #expect(wrong == 0, "\(activation): \(wrong) of \(count) values differ from TensorFlow's")
         }
     }
 

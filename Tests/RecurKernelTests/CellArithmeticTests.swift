@@ -53,6 +53,15 @@ import Testing
     }
 
     @Test(arguments: counts)
+    func derivativeProductsAreTheScalarFormulas(count: Int) {
+        let (tanh, x) = Self.run(count) { o, p in multiplyByTanhDerivative(o, p[0], count: count) }
+        let start = Self.values(count, seed: UInt64(count * 10 + 7))
+        for j in 0..<count { #expect(tanh[j] == start[j] * (1 - x[0][j] * x[0][j])) }
+        let (sigmoid, y) = Self.run(count) { o, p in multiplyBySigmoidDerivative(o, p[0], count: count) }
+        for j in 0..<count { #expect(sigmoid[j] == start[j] * (y[0][j] * (1 - y[0][j]))) }
+    }
+
+    @Test(arguments: counts)
     func interpolateIsTheScalarFormula(count: Int) {
         let (out, x) = Self.run(count) { o, p in interpolate(o, p[0], p[1], p[2], count: count) }
         for j in 0..<count { #expect(out[j] == x[0][j] * x[1][j] + (1 - x[0][j]) * x[2][j]) }
@@ -96,5 +105,29 @@ import Testing
         }
         // The reset gate's place is left alone.
         for j in units..<2 * units { #expect(dz[j].isNaN) }
+    }
+
+    /// The fused LSTM cell gives the bits of the one value at a time formula (tanh and sigmoid
+    /// one value at a time, then the products and the sum), with `c` written over `c_prev` as
+    /// in a forecast, and the gates it keeps for the backward pass.
+    @Test(arguments: [1, 3, 7, 8, 15, 16, 20, 31, 32, 40, 49])
+    func lstmCellIsTheScalarFormula(units: Int) {
+        let z = Self.values(4 * units, seed: 21).map { $0 * 4 }, cStart = Self.values(units, seed: 22)
+        var gates = [Float](repeating: .nan, count: 4 * units), c = cStart, h = [Float](repeating: .nan, count: units)
+        gates.withUnsafeMutableBufferPointer { g in
+            c.withUnsafeMutableBufferPointer { cp in
+                h.withUnsafeMutableBufferPointer { hp in
+                    lstmCell(TanhLanes.self, SigmoidLanes.self, units: units, z: z, cPrev: cp.baseAddress!,
+                             gates: g.baseAddress!, c: cp.baseAddress!, h: hp.baseAddress!)
+                }
+            }
+        }
+        for j in 0..<units {
+            let i = fastSigmoid(z[j]), f = fastSigmoid(z[units + j]), g = fastTanh(z[2 * units + j]), o = fastSigmoid(z[3 * units + j])
+            let cell = f * cStart[j] + i * g
+            #expect(gates[j] == i && gates[units + j] == f && gates[2 * units + j] == g && gates[3 * units + j] == o)
+            #expect(c[j] == cell)
+            #expect(h[j] == o * fastTanh(cell))
+        }
     }
 }
