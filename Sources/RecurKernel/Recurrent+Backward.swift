@@ -325,6 +325,10 @@ extension Network {
                     let zb = z + b * preStride, dzb = dz + b * preStride, gb = gates + b * gateStride
                     let cb = c + b * hiddenStride, cPrevB = cPrev + b * hPrevStride
                     let dhb = dh + b * units, dcb = dcNext + b * units
+                    if act == .tanh && recurrentAct == .sigmoid {
+                        lstmTanhSigmoidGradients(units: units, c: cb, dc: dcb, dh: dhb, gates: gb, cPrev: cPrevB, dz: dzb)
+                        continue
+                    }
                     act.apply(cb, to: tc, count: units)
                     dtc.update(repeating: 1, count: units)
                     act.multiplyByDerivative(dtc, pre: cb, post: tc, count: units)
@@ -506,6 +510,47 @@ func lstmGateGradients(
         dz[units + j] = dC * cPrev[j]
         dz[2 * units + j] = dC * i[j]
         dz[3 * units + j] = dh[j] * tc[j]
+        j += 1
+    }
+}
+
+/// `lstmGateGradients` with Keras's default activations (tanh, and sigmoid for the gates), the
+/// activations' derivatives included, in one pass: `act(c)` is recomputed, and the
+/// pre-activation gradients come out whole (`dz_i = dC · g · i (1 − i)`, …, `dz_o = dh · tanh(c) ·
+/// o (1 − o)`). The same products in the same order as the separate passes (`tanh`, its
+/// derivative, `lstmGateGradients`, then each gate's derivative), without their loads and stores.
+/// A function of its own: inlined into the long backward step, it kept tanh as a call that
+/// passes its vector split into four registers.
+@inline(never)
+func lstmTanhSigmoidGradients(
+    units: Int, c: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, dh: UnsafePointer<Float>,
+    gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>
+) {
+    let w = Lanes.scalarCount
+    let gi = gates, gf = gates + units, gg = gates + 2 * units, go = gates + 3 * units
+    let one = Lanes(repeating: 1)
+    var j = 0
+    while j + w <= units {
+        let tc = vectorTanh(loadLanes(c + j))
+        let i = loadLanes(gi + j), f = loadLanes(gf + j), g = loadLanes(gg + j), o = loadLanes(go + j)
+        let dhj = loadLanes(dh + j)
+        let dC = loadLanes(dc + j) + dhj * o * (one * (one - tc * tc))
+        storeLanes(dC * f, dc + j)
+        storeLanes(dC * g * (i * (one - i)), dz + j)
+        storeLanes(dC * loadLanes(cPrev + j) * (f * (one - f)), dz + units + j)
+        storeLanes(dC * i * (one - g * g), dz + 2 * units + j)
+        storeLanes(dhj * tc * (o * (one - o)), dz + 3 * units + j)
+        j += w
+    }
+    while j < units {
+        let tc = fastTanh(c[j])
+        let i = gi[j], f = gf[j], g = gg[j], o = go[j]
+        let dC = dc[j] + dh[j] * o * (1 * (1 - tc * tc))
+        dc[j] = dC * f
+        dz[j] = dC * g * (i * (1 - i))
+        dz[units + j] = dC * cPrev[j] * (f * (1 - f))
+        dz[2 * units + j] = dC * i * (1 - g * g)
+        dz[3 * units + j] = dh[j] * tc * (o * (1 - o))
         j += 1
     }
 }

@@ -88,6 +88,42 @@ import Testing
         }
     }
 
+    /// The one-pass gradients of a tanh/sigmoid LSTM step are the separate passes' (tanh,
+    /// its derivative, `lstmGateGradients`, each gate's derivative) to the bit.
+    @Test(arguments: [1, 7, 8, 16, 20, 32, 40, 49])
+    func lstmTanhSigmoidGradientsAreTheSeparatePasses(units: Int) {
+        let gates = Self.values(4 * units, seed: 31).map { ($0 + 2) / 4 }, dh = Self.values(units, seed: 32)
+        let c = Self.values(units, seed: 33).map { $0 * 2 }, cPrev = Self.values(units, seed: 34), dcStart = Self.values(units, seed: 35)
+        var dc = dcStart, dz = [Float](repeating: .nan, count: 4 * units)
+        dc.withUnsafeMutableBufferPointer { dcp in
+            dz.withUnsafeMutableBufferPointer { dzp in
+                lstmTanhSigmoidGradients(units: units, c: c, dc: dcp.baseAddress!, dh: dh, gates: gates, cPrev: cPrev, dz: dzp.baseAddress!)
+            }
+        }
+        var tc = [Float](repeating: 0, count: units), dtc = [Float](repeating: 1, count: units)
+        var dcWant = dcStart, dzWant = [Float](repeating: .nan, count: 4 * units)
+        tc.withUnsafeMutableBufferPointer { tcp in
+            dtc.withUnsafeMutableBufferPointer { dtcp in
+                Activation.tanh.apply(c, to: tcp.baseAddress!, count: units)
+                Activation.tanh.multiplyByDerivative(dtcp.baseAddress!, pre: c, post: tcp.baseAddress!, count: units)
+                dcWant.withUnsafeMutableBufferPointer { dcp in
+                    dzWant.withUnsafeMutableBufferPointer { dzp in
+                        let dz = dzp.baseAddress!
+                        lstmGateGradients(units: units, dc: dcp.baseAddress!, dh: dh, gates: gates, dtc: dtcp.baseAddress!, tc: tcp.baseAddress!, cPrev: cPrev, dz: dz)
+                        gates.withUnsafeBufferPointer { g in
+                            let post = g.baseAddress!
+                            Activation.sigmoid.multiplyByDerivative(dz, pre: post, post: post, count: 2 * units)
+                            Activation.tanh.multiplyByDerivative(dz + 2 * units, pre: post + 2 * units, post: post + 2 * units, count: units)
+                            Activation.sigmoid.multiplyByDerivative(dz + 3 * units, pre: post + 3 * units, post: post + 3 * units, count: units)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(dc.map(\.bitPattern) == dcWant.map(\.bitPattern))
+        #expect(dz.map(\.bitPattern) == dzWant.map(\.bitPattern))
+    }
+
     @Test(arguments: [1, 7, 8, 16, 20, 32, 40, 49])
     func gruInterpolationGradientsAreTheScalarFormulas(units: Int) {
         let gates = Self.values(3 * units, seed: 11), dh = Self.values(units, seed: 12), hPrev = Self.values(units, seed: 13)
