@@ -312,9 +312,13 @@ extension Network {
                 if weightGradients {
                     matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
                 }
-                dhNext.update(repeating: 0, count: batch * units)
-                matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
-                if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
+                if s > 0 {
+                    // The gradient for the previous state (none before the first step: the
+                    // initial state is not trained).
+                    dhNext.update(repeating: 0, count: batch * units)
+                    matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
+                    if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
+                }
 
             case .lstm:
                 // c = f c_prev + i g; h = o act(c)
@@ -340,9 +344,13 @@ extension Network {
                 if weightGradients {
                     matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
                 }
-                dhNext.update(repeating: 0, count: batch * units)
-                matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
-                if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
+                if s > 0 {
+                    // The gradient for the previous state (none before the first step: the
+                    // initial state is not trained).
+                    dhNext.update(repeating: 0, count: batch * units)
+                    matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
+                    if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
+                }
 
             case .gruResetAfter:
                 // m = h_prev U + b_r; z = σ(x_z + m_z); r = σ(x_r + m_r);
