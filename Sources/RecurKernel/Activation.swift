@@ -150,8 +150,8 @@ extension Activation {
     public func multiplyByDerivative(_ gradient: UnsafeMutablePointer<Float>, pre: UnsafePointer<Float>, post: UnsafePointer<Float>, count: Int) {
         switch self {
         case .linear: return
-        case .tanh: multiplyByTanhDerivative(gradient, post, count: count)
-        case .sigmoid: multiplyBySigmoidDerivative(gradient, post, count: count)
+        case .tanh: RecurKernel.multiplyByDerivative(gradient, output: post, count: count, TanhLanes.self)
+        case .sigmoid: RecurKernel.multiplyByDerivative(gradient, output: post, count: count, SigmoidLanes.self)
         case .relu: for i in 0..<count { gradient[i] = pre[i] > 0 ? gradient[i] : 0 }
         default:
             for i in 0..<count { gradient[i] *= derivative(at: pre[i], output: post[i]) }

@@ -88,11 +88,17 @@ func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
 /// the function is inlined into its loop. (Passed as a closure, tanh and sigmoid stayed calls
 /// that take and return their vector split into four registers: a quarter of a batch-1 forecast.)
 @usableFromInline protocol LaneFunction { static func apply(_ x: Lanes) -> Lanes }
-@usableFromInline enum TanhLanes: LaneFunction {
+/// A function whose derivative is written in its outputs `y` (the backward pass keeps them).
+@usableFromInline protocol OutputDerivativeLanes: LaneFunction { static func derivative(output y: Lanes) -> Lanes }
+@usableFromInline enum TanhLanes: OutputDerivativeLanes {
     @inlinable @inline(__always) static func apply(_ x: Lanes) -> Lanes { vectorTanh(x) }
+    /// `1 − y²`.
+    @inlinable @inline(__always) static func derivative(output y: Lanes) -> Lanes { Lanes(repeating: 1) - y * y }
 }
-@usableFromInline enum SigmoidLanes: LaneFunction {
+@usableFromInline enum SigmoidLanes: OutputDerivativeLanes {
     @inlinable @inline(__always) static func apply(_ x: Lanes) -> Lanes { vectorSigmoid(x) }
+    /// `y (1 − y)`.
+    @inlinable @inline(__always) static func derivative(output y: Lanes) -> Lanes { y * (Lanes(repeating: 1) - y) }
 }
 @usableFromInline enum ReluLanes: LaneFunction {
     @inlinable @inline(__always) static func apply(_ x: Lanes) -> Lanes { x.replacing(with: 0, where: x .< 0) }
@@ -234,36 +240,19 @@ func add(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, count: I
     }
 }
 
-/// `gradient[j] *= 1 − y[j]²`: tanh's derivative, given its outputs `y`.
+/// `gradient[j] *= F′` at outputs `y[j]` (tanh's `1 − y²`, the logistic function's `y (1 − y)`),
+/// a vector at a time, the tail padded as in `mapLanes`.
 @inlinable @inline(__always)
-func multiplyByTanhDerivative(_ gradient: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+func multiplyByDerivative<F: OutputDerivativeLanes>(_ gradient: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int, _: F.Type) {
     let w = Lanes.scalarCount
     var j = 0
     while j + w <= count {
-        let p = loadLanes(y + j)
-        storeLanes(loadLanes(gradient + j) * (Lanes(repeating: 1) - p * p), gradient + j)
+        storeLanes(loadLanes(gradient + j) * F.derivative(output: loadLanes(y + j)), gradient + j)
         j += w
     }
-    while j < count {
-        gradient[j] *= 1 - y[j] * y[j]
-        j += 1
-    }
-}
-
-/// `gradient[j] *= y[j] (1 − y[j])`: the logistic function's derivative, given its outputs `y`.
-@inlinable @inline(__always)
-func multiplyBySigmoidDerivative(_ gradient: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
-    let w = Lanes.scalarCount
-    var j = 0
-    while j + w <= count {
-        let p = loadLanes(y + j)
-        storeLanes(loadLanes(gradient + j) * (p * (Lanes(repeating: 1) - p)), gradient + j)
-        j += w
-    }
-    while j < count {
-        gradient[j] *= y[j] * (1 - y[j])
-        j += 1
-    }
+    let rest = count - j
+    guard rest > 0 else { return }
+    storeLanes(loadLanes(gradient + j, count: rest) * F.derivative(output: loadLanes(y + j, count: rest)), gradient + j, count: rest)
 }
 
 /// `out[j] = z[j] · h[j] + (1 − z[j]) · ĥ[j]` (a GRU's new state).

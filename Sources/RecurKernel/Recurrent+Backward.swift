@@ -309,16 +309,6 @@ extension Network {
                     dzb.update(from: dh + b * units, count: units)
                     act.multiplyByDerivative(dzb, pre: z + b * preStride, post: h + b * hiddenStride, count: units)
                 }
-                if weightGradients {
-                    matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
-                }
-                if s > 0 {
-                    // The gradient for the previous state (none before the first step: the
-                    // initial state is not trained).
-                    dhNext.update(repeating: 0, count: batch * units)
-                    matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
-                    if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
-                }
 
             case .lstm:
                 // c = f c_prev + i g; h = o act(c)
@@ -340,16 +330,6 @@ extension Network {
                     recurrentAct.multiplyByDerivative(dzb, pre: zb, post: gb, count: 2 * units)
                     act.multiplyByDerivative(dzb + 2 * units, pre: zb + 2 * units, post: gb + 2 * units, count: units)
                     recurrentAct.multiplyByDerivative(dzb + 3 * units, pre: zb + 3 * units, post: gb + 3 * units, count: units)
-                }
-                if weightGradients {
-                    matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
-                }
-                if s > 0 {
-                    // The gradient for the previous state (none before the first step: the
-                    // initial state is not trained).
-                    dhNext.update(repeating: 0, count: batch * units)
-                    matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
-                    if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
                 }
 
             case .gruResetAfter:
@@ -406,6 +386,18 @@ extension Network {
                 matmulAccumulate(m: batch, n: units, k: 2 * units, dz, lda: preStride, recurrentT, ldb: units, path, ldc: units)
                 if recurrentMasked {
                     addProduct(dhNext, throughKernel, recurrentMask, count: batch * units)
+                }
+            }
+            if layer.cell == .simple || layer.cell == .lstm {
+                // dz met the whole recurrent kernel: dU += h_prevᵀ dz, and the previous state's
+                // gradient dz Uᵀ (none before the first step: the initial state is not trained).
+                if weightGradients {
+                    matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
+                }
+                if s > 0 {
+                    dhNext.update(repeating: 0, count: batch * units)
+                    matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
+                    if recurrentMasked { product(dhNext, dhNext, recurrentMask, count: batch * units) }
                 }
             }
             s -= 1
@@ -536,24 +528,24 @@ func lstmTanhSigmoidGradients(
 ) {
     let w = Lanes.scalarCount
     let gi = gates, gf = gates + units, gg = gates + 2 * units, go = gates + 3 * units
-    let one = Lanes(repeating: 1)
     var j = 0
     while j + w <= units {
         let tc = vectorTanh(loadLanes(c + j))
         let i = loadLanes(gi + j), f = loadLanes(gf + j), g = loadLanes(gg + j), o = loadLanes(go + j)
         let dhj = loadLanes(dh + j)
-        let dC = loadLanes(dc + j) + dhj * o * (one * (one - tc * tc))
+        // (The separate passes multiply act′(c) by a 1 first: the same value.)
+        let dC = loadLanes(dc + j) + dhj * o * TanhLanes.derivative(output: tc)
         storeLanes(dC * f, dc + j)
-        storeLanes(dC * g * (i * (one - i)), dz + j)
-        storeLanes(dC * loadLanes(cPrev + j) * (f * (one - f)), dz + units + j)
-        storeLanes(dC * i * (one - g * g), dz + 2 * units + j)
-        storeLanes(dhj * tc * (o * (one - o)), dz + 3 * units + j)
+        storeLanes(dC * g * SigmoidLanes.derivative(output: i), dz + j)
+        storeLanes(dC * loadLanes(cPrev + j) * SigmoidLanes.derivative(output: f), dz + units + j)
+        storeLanes(dC * i * TanhLanes.derivative(output: g), dz + 2 * units + j)
+        storeLanes(dhj * tc * SigmoidLanes.derivative(output: o), dz + 3 * units + j)
         j += w
     }
     while j < units {
         let tc = fastTanh(c[j])
         let i = gi[j], f = gf[j], g = gg[j], o = go[j]
-        let dC = dc[j] + dh[j] * o * (1 * (1 - tc * tc))
+        let dC = dc[j] + dh[j] * o * (1 - tc * tc)
         dc[j] = dC * f
         dz[j] = dC * g * (i * (1 - i))
         dz[units + j] = dC * cPrev[j] * (f * (1 - f))

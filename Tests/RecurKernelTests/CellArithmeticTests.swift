@@ -54,10 +54,10 @@ import Testing
 
     @Test(arguments: counts)
     func derivativeProductsAreTheScalarFormulas(count: Int) {
-        let (tanh, x) = Self.run(count) { o, p in multiplyByTanhDerivative(o, p[0], count: count) }
+        let (tanh, x) = Self.run(count) { o, p in multiplyByDerivative(o, output: p[0], count: count, TanhLanes.self) }
         let start = Self.values(count, seed: UInt64(count * 10 + 7))
         for j in 0..<count { #expect(tanh[j] == start[j] * (1 - x[0][j] * x[0][j])) }
-        let (sigmoid, y) = Self.run(count) { o, p in multiplyBySigmoidDerivative(o, p[0], count: count) }
+        let (sigmoid, y) = Self.run(count) { o, p in multiplyByDerivative(o, output: p[0], count: count, SigmoidLanes.self) }
         for j in 0..<count { #expect(sigmoid[j] == start[j] * (y[0][j] * (1 - y[0][j]))) }
     }
 
