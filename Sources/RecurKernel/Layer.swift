@@ -331,7 +331,8 @@ public struct RecurrentBuffers: BitwiseCopyable, Sendable {
     /// The state before the first step, `[batch, u]` (zeros unless the model is stateful).
     public var initialHidden = 0
     public var initialCell = 0
-    /// The direction's own output when two directions are merged, `[batch, steps or 1, u]`.
+    /// The direction's own output when two directions are summed, averaged or multiplied,
+    /// `[batch, steps or 1, u]` (concatenated, each writes its half of the layer's output rows).
     public var output = 0
     /// The kernels transposed, `[G, input]` and `[G, u]`, refreshed before each backward pass
     /// (training only), so that products with them are plain products.

@@ -136,9 +136,7 @@ func multiplyAccumulate(
         }
         j += full * width + (half ? HalfVector.scalarCount : 0)
         if j < n {
-            for r in 0..<4 {
-                multiplyAccumulateTail(n: n, from: j, k: k, a + (i + r) * rowStride, columnStride: columnStride, b, ldb: ldb, c + (i + r) * ldc)
-            }
+            fourRowsTail(n: n, from: j, k: k, a0, a1, a2, a3, columnStride: columnStride, b, ldb: ldb, c0, c1, c2, c3)
         }
         i += 4
     }
@@ -308,6 +306,37 @@ func rowWalk<Count: VectorCount>(
     if half { store(t, cj + full * w) }
 }
 
+/// Columns `from..<n` (fewer than eight) of four rows, a column at a time, the four rows' sums
+/// side by side (a `Dense(1)` over a batch is all tail: one chain of k multiply-adds per row).
+@inlinable
+func fourRowsTail(
+    n: Int, from start: Int, k: Int,
+    _ a0: UnsafePointer<Float>, _ a1: UnsafePointer<Float>, _ a2: UnsafePointer<Float>, _ a3: UnsafePointer<Float>,
+    columnStride: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    _ c0: UnsafeMutablePointer<Float>, _ c1: UnsafeMutablePointer<Float>, _ c2: UnsafeMutablePointer<Float>, _ c3: UnsafeMutablePointer<Float>
+) {
+    var j = start
+    while j < n {
+        var s0: Float = c0[j], s1: Float = c1[j], s2: Float = c2[j], s3: Float = c3[j]
+        var bp = b + j
+        var ap = 0
+        for _ in 0..<k {
+            let x = bp.pointee
+            s0 = multiplyAdd(s0, a0[ap], x)
+            s1 = multiplyAdd(s1, a1[ap], x)
+            s2 = multiplyAdd(s2, a2[ap], x)
+            s3 = multiplyAdd(s3, a3[ap], x)
+            bp += ldb
+            ap += columnStride
+        }
+        c0[j] = s0
+        c1[j] = s1
+        c2[j] = s2
+        c3[j] = s3
+        j += 1
+    }
+}
+
 /// Columns `from..<n` (fewer than eight) of one row, one at a time.
 @inlinable
 func multiplyAccumulateTail(
@@ -329,10 +358,14 @@ func multiplyAccumulateTail(
     }
 }
 
-/// `target[c · rows + r] = source[r · columns + c]`: a `[rows × columns]` matrix transposed.
+/// `target[c · rows + r] = source[r · columns + c]`: a `[rows × columns]` matrix transposed
+/// (only the source's columns `only`, when given).
 @inlinable
-public func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+public func transpose(
+    _ source: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>, only: Range<Int>? = nil
+) {
+    let part = only ?? 0..<columns
     for r in 0..<rows {
-        for c in 0..<columns { target[c * rows + r] = source[r * columns + c] }
+        for c in part { target[c * rows + r] = source[r * columns + c] }
     }
 }

@@ -27,10 +27,16 @@ extension Network {
     ///
     /// Allocates: never.
     public func backward(batch: Int) {
+        backward(batch: batch, clearingGradients: false)
+    }
+
+    /// ``backward(batch:)``, after setting the gradients to zero when `clearingGradients` (one
+    /// hand-off to the second thread for both chores).
+    func backward(batch: Int, clearingGradients: Bool) {
         precondition(plan.training, "backward needs a training plan")
         precondition(batch > 0 && batch <= plan.batchCapacity, "batch exceeds the planned capacity")
         let table = layers
-        transposeWeights()
+        prepareBackward(clearingGradients: clearingGradients)
         var index = table.count - 1
         while index >= 0 {
             let layer = table[index]
@@ -70,23 +76,55 @@ extension Network {
 }
 
 extension Network {
-    /// Refreshes the transposed copies of the kernels that the backward pass multiplies by.
-    func transposeWeights() {
+    /// Before a backward pass, on the two threads, each taking half of every matrix's columns
+    /// (and half of the gradients): refreshes the transposed copies of the kernels that the
+    /// backward pass multiplies by, and sets the gradients to zero when `clearingGradients`.
+    func prepareBackward(clearingGradients: Bool) {
+        withUnsafePointer(to: self) { network in
+            var job = PrepareBackwardJob(network: network, clearingGradients: clearingGradients)
+            runPair(&job) { context, part in
+                let job = context!.assumingMemoryBound(to: PrepareBackwardJob.self).pointee
+                let network = job.network
+                if job.clearingGradients {
+                    let range = half(of: network.pointee.plan.parameterCount, part: part)
+                    network.pointee.arena.zero(at: network.pointee.plan.gradients + range.lowerBound, count: range.count)
+                }
+                network.pointee.transposeWeights(part: part)
+            }
+        }
+    }
+
+    struct PrepareBackwardJob {
+        let network: UnsafePointer<Network>
+        let clearingGradients: Bool
+    }
+
+    /// Refreshes half (`part` 0 or 1) of the columns of the transposed copies of the kernels.
+    func transposeWeights(part: Int) {
         for layer in layers {
             switch layer.kind {
             case .dense:
-                transpose(arena.floats(at: layer.parameters), rows: layer.input.features, columns: layer.units, into: arena.floats(at: layer.transposedKernel))
+                transpose(
+                    arena.floats(at: layer.parameters), rows: layer.input.features, columns: layer.units,
+                    into: arena.floats(at: layer.transposedKernel), only: half(of: layer.units, part: part))
             case .recurrent:
                 let gateWidth = layer.cell.gateCount * layer.units
+                let columns = half(of: gateWidth, part: part)
                 for direction in 0..<layer.directions.count {
                     let state = direction == 0 ? layer.forwardState : layer.backwardState
-                    transpose(arena.floats(at: state.kernel), rows: layer.input.features, columns: gateWidth, into: arena.floats(at: state.transposedKernel))
-                    transpose(arena.floats(at: state.recurrentKernel), rows: layer.units, columns: gateWidth, into: arena.floats(at: state.transposedRecurrentKernel))
+                    transpose(
+                        arena.floats(at: state.kernel), rows: layer.input.features, columns: gateWidth,
+                        into: arena.floats(at: state.transposedKernel), only: columns)
+                    transpose(
+                        arena.floats(at: state.recurrentKernel), rows: layer.units, columns: gateWidth,
+                        into: arena.floats(at: state.transposedRecurrentKernel), only: columns)
                 }
             case .conv1D:
                 let tap = layer.input.features * layer.units
                 for k in 0..<layer.window.size {
-                    transpose(arena.floats(at: layer.parameters + k * tap), rows: layer.input.features, columns: layer.units, into: arena.floats(at: layer.transposedKernel + k * tap))
+                    transpose(
+                        arena.floats(at: layer.parameters + k * tap), rows: layer.input.features, columns: layer.units,
+                        into: arena.floats(at: layer.transposedKernel + k * tap), only: half(of: layer.units, part: part))
                 }
             default:
                 break

@@ -26,14 +26,33 @@ extension Network {
         withUnsafeMutablePointer(to: &random) { forward(batch: batch, dropout: $0) }
         let value = recipe.loss.evaluate(
             predictions: output, targets: targets, count: batch * plan.output.count, gradient: outputGradient)
-        zeroGradients()
-        backward(batch: batch)
+        backward(batch: batch, clearingGradients: true)
         clipGradients(recipe.clipping)
-        let slots = arena.floats(at: plan.optimizerSlots)
-        recipe.optimizer.update(
-            parameters: parameters.baseAddress!, gradients: gradients.baseAddress!, count: plan.parameterCount,
-            slots: slots, stride: roundUp(plan.parameterCount, to: 16), learningRate: learningRate, step: step)
+        // The update, element by element: each thread takes half of the parameters.
+        withUnsafePointer(to: self) { network in
+            var job = UpdateJob(network: network, optimizer: recipe.optimizer, learningRate: learningRate, step: step)
+            runPair(&job) { context, part in
+                let job = context!.assumingMemoryBound(to: UpdateJob.self).pointee
+                let network = job.network
+                let plan = network.pointee.plan
+                let range = half(of: plan.parameterCount / 16, part: part)
+                let first = range.lowerBound * 16
+                let end = part == 0 ? range.upperBound * 16 : plan.parameterCount
+                job.optimizer.update(
+                    parameters: network.pointee.arena.floats(at: plan.parameters + first),
+                    gradients: network.pointee.arena.floats(at: plan.gradients + first), count: end - first,
+                    slots: network.pointee.arena.floats(at: plan.optimizerSlots + first),
+                    stride: roundUp(plan.parameterCount, to: 16), learningRate: job.learningRate, step: job.step)
+            }
+        }
         return value
+    }
+
+    struct UpdateJob {
+        let network: UnsafePointer<Network>
+        let optimizer: Optimizer
+        let learningRate: Float
+        let step: Int
     }
 
     /// The loss of the first `batch` samples against ``targets``, without learning.

@@ -173,7 +173,7 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                     if layer.cell != .simple && layer.cell != .lstm { state.reset = take(batch * cachedSteps * units) }
                     state.initialHidden = take(batch * units)
                     if layer.cell == .lstm { state.initialCell = take(batch * units) }
-                    if layer.directions == .bidirectional {
+                    if layer.directions == .bidirectional && layer.merge != .concat {
                         state.output = take(batch * (layer.returnSequences ? steps : 1) * units)
                     }
                     if training {

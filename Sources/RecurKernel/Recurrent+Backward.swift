@@ -17,7 +17,8 @@ struct RecurrentScratch {
     /// through the recurrent kernel, before the mask `[batch, u]`.
     var maskedPrevious: Int
     var throughKernel: Int
-    /// Each direction's share of the output gradient when two are merged.
+    /// Each direction's share of the output gradient when two are summed, averaged or multiplied
+    /// (concatenated, each reads its half of the gradient in place).
     let forwardOutput: Int
     let backwardOutput: Int
 
@@ -30,7 +31,7 @@ struct RecurrentScratch {
         let sizes = (
             preGates: roundUp(batch * steps * gateWidth, to: 16), step: roundUp(batch * gateWidth, to: 16),
             state: roundUp(batch * units, to: 16), row: roundUp(2 * gateWidth, to: 16),
-            output: roundUp(batch * outputSteps * units, to: 16))
+            output: layer.merge == .concat ? 0 : roundUp(batch * outputSteps * units, to: 16))
         preGates = base
         step = preGates + sizes.preGates
         hidden = step + sizes.step
@@ -103,6 +104,8 @@ struct DirectionGradientJob {
     let scratch: (RecurrentScratch, RecurrentScratch)
     let input: UnsafePointer<Float>
     let outputGradients: (UnsafePointer<Float>, UnsafePointer<Float>)
+    /// Floats from one row of an output gradient to the next.
+    let outputGradientStride: Int
     let inputGradients: (UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?)
     let batch: Int
 }
@@ -117,8 +120,8 @@ extension Network {
     ) {
         let scratch = RecurrentScratch(base: plan.scratch, layer: layer, batch: batch)
         let inputCount = batch * layer.input.count
-        if let inputGradient { inputGradient.update(repeating: 0, count: inputCount) }
         guard layer.directions == .bidirectional else {
+            if let inputGradient { inputGradient.update(repeating: 0, count: inputCount) }
             let reversed = layer.directions == .backward
             let recurrentMasked = layer.dropoutDrawn && layer.recurrentDropout > 0
             guard pairRunner != nil && batch >= 8 && (layer.cell == .simple || layer.cell == .lstm) && !recurrentMasked else {
@@ -174,19 +177,18 @@ extension Network {
             }
             return
         }
-        // Split the merged output's gradient between the directions.
+        // Split the merged output's gradient between the directions (concatenated, each reads its
+        // half of every row in place).
         let units = layer.units
         let count = batch * layer.output.rows * units
         let forwardGradient = arena.floats(at: scratch.forwardOutput)
         let backwardGradient = arena.floats(at: scratch.backwardOutput)
         let forwardOutput = arena.floats(at: layer.forwardState.output)
         let backwardOutput = arena.floats(at: layer.backwardState.output)
+        let concat = layer.merge == .concat
         switch layer.merge {
         case .concat:
-            for r in 0..<batch * layer.output.rows {
-                (forwardGradient + r * units).update(from: outputGradient + 2 * r * units, count: units)
-                (backwardGradient + r * units).update(from: outputGradient + (2 * r + 1) * units, count: units)
-            }
+            break
         case .sum:
             forwardGradient.update(from: outputGradient, count: count)
             backwardGradient.update(from: outputGradient, count: count)
@@ -202,24 +204,28 @@ extension Network {
             }
         }
         // The directions on two threads, each with its own scratch; the backward direction's
-        // input gradient goes to a buffer of its own and is added after (the same sum whether
-        // or not the two ran at once).
+        // input gradient goes to a buffer of its own (each thread clears its own) and is added
+        // after (the same sum whether or not the two ran at once).
         let second = RecurrentScratch(base: scratch.end, layer: layer, batch: batch)
         let secondInputGradient = arena.floats(at: second.end)
-        if inputGradient != nil { secondInputGradient.update(repeating: 0, count: inputCount) }
         withUnsafePointer(to: self) { network in
             var job = DirectionGradientJob(
                 network: network, layer: layer, scratch: (scratch, second), input: input,
-                outputGradients: (UnsafePointer(forwardGradient), UnsafePointer(backwardGradient)),
+                outputGradients: concat
+                    ? (UnsafePointer(outputGradient), UnsafePointer(outputGradient + units))
+                    : (UnsafePointer(forwardGradient), UnsafePointer(backwardGradient)),
+                outputGradientStride: concat ? 2 * units : units,
                 inputGradients: (inputGradient, inputGradient == nil ? nil : secondInputGradient), batch: batch)
             runPair(&job) { context, direction in
                 let job = context!.assumingMemoryBound(to: DirectionGradientJob.self).pointee
+                let inputGradient = direction == 0 ? job.inputGradients.0 : job.inputGradients.1
+                inputGradient?.update(repeating: 0, count: job.batch * job.layer.input.count)
                 job.network.pointee.recurrentDirectionBackward(
                     job.layer, direction == 0 ? job.layer.forwardState : job.layer.backwardState,
                     direction == 0 ? job.scratch.0 : job.scratch.1, input: job.input,
                     outputGradient: direction == 0 ? job.outputGradients.0 : job.outputGradients.1,
-                    inputGradient: direction == 0 ? job.inputGradients.0 : job.inputGradients.1,
-                    batch: job.batch, reversed: direction == 1, timeOrderedOutput: true)
+                    outputGradientStride: job.outputGradientStride,
+                    inputGradient: inputGradient, batch: job.batch, reversed: direction == 1, timeOrderedOutput: true)
             }
         }
         if let inputGradient {
@@ -232,16 +238,20 @@ extension Network {
     /// index `t`. Gradients of the pre-activations are gathered for all steps first, so that the
     /// input kernel's gradient and the input's gradient are one matrix product each.
     ///
-    /// - Parameter weightGradients: make the weights' and the input's gradients; without, only the
-    ///   pre-activations' gradients of every step (`dPre`), for ``recurrentKernelGradient(_:_:_:batch:reversed:units:)``
-    ///   and ``inputSideGradients(_:_:_:input:inputGradient:batch:features:columns:samples:)``
-    ///   to use after (SimpleRNN and LSTM without recurrent dropout).
+    /// - Parameters:
+    ///   - outputGradientStride: floats from one row of `outputGradient` to the next: `units`,
+    ///     or twice that for a direction's half of a concatenated `Bidirectional` output.
+    ///   - weightGradients: make the weights' and the input's gradients; without, only the
+    ///     pre-activations' gradients of every step (`dPre`), for ``recurrentKernelGradient(_:_:_:batch:reversed:units:)``
+    ///     and ``inputSideGradients(_:_:_:input:inputGradient:batch:features:columns:samples:)``
+    ///     to use after (SimpleRNN and LSTM without recurrent dropout).
     func recurrentDirectionBackward(
         _ layer: Layer, _ state: RecurrentBuffers, _ scratch: RecurrentScratch,
-        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, outputGradientStride: Int? = nil,
         inputGradient: UnsafeMutablePointer<Float>?, batch: Int, reversed: Bool, timeOrderedOutput: Bool,
         weightGradients: Bool = true
     ) {
+        let gradientStride = outputGradientStride ?? layer.units
         let steps = layer.input.steps
         let inputWidth = layer.input.features
         let units = layer.units
@@ -293,9 +303,9 @@ extension Network {
             for b in 0..<batch {
                 let dhb = dh + b * units, next = dhNext + b * units
                 if layer.returnSequences {
-                    sum(dhb, next, outputGradient + (b * outputSteps + outStep) * units, count: units)
+                    sum(dhb, next, outputGradient + (b * outputSteps + outStep) * gradientStride, count: units)
                 } else if s == steps - 1 {
-                    sum(dhb, next, outputGradient + b * units, count: units)
+                    sum(dhb, next, outputGradient + b * gradientStride, count: units)
                 } else {
                     dhb.update(from: next, count: units)
                 }

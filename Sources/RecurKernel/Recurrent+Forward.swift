@@ -52,18 +52,26 @@ extension Network {
             }
             return
         }
-        // …then the two directions, which share nothing they write, on two threads.
+        // …then the two directions, which share nothing they write, on two threads. Concatenated,
+        // each writes its half of every output row in place; merged otherwise, each its own
+        // output, combined after.
+        let concat = layer.merge == .concat
+        let merged = arena.floats(at: layer.outputBuffer)
         withUnsafePointer(to: self) { network in
-            var job = DirectionJob(network: network, layer: layer, inputs: inputs, batch: batch, recurrentMask: recurrentMask)
+            var job = DirectionJob(
+                network: network, layer: layer, inputs: inputs, batch: batch, recurrentMask: recurrentMask,
+                outputs: concat ? (merged, merged + layer.units) : (arena.floats(at: layer.forwardState.output), arena.floats(at: layer.backwardState.output)),
+                outputStride: concat ? 2 * layer.units : layer.units)
             runPair(&job) { context, direction in
                 let job = context!.assumingMemoryBound(to: DirectionJob.self).pointee
                 let state = direction == 0 ? job.layer.forwardState : job.layer.backwardState
                 job.network.pointee.recurrentDirectionForward(
                     job.layer, state, input: direction == 0 ? job.inputs.0 : job.inputs.1, batch: job.batch,
                     recurrentMask: job.recurrentMask, reversed: direction == 1, timeOrderedOutput: true,
-                    output: job.network.pointee.arena.floats(at: state.output))
+                    output: direction == 0 ? job.outputs.0 : job.outputs.1, outputStride: job.outputStride)
             }
         }
+        guard !concat else { return }
         let rows = batch * layer.output.rows
         mergeForward(
             layer.merge, forward: arena.floats(at: layer.forwardState.output),
@@ -130,10 +138,13 @@ extension Network {
     ///   - reversed: read the input from its last step.
     ///   - timeOrderedOutput: write sequence outputs at the input's time index rather than in
     ///     reading order (a `Bidirectional` backward layer).
+    ///   - outputStride: floats from one output row to the next: `units`, or twice that when
+    ///     the direction writes its half of a concatenated `Bidirectional` output.
     func recurrentDirectionForward(
         _ layer: Layer, _ state: RecurrentBuffers, input: UnsafePointer<Float>, batch: Int, recurrentMask: Bool,
-        reversed: Bool, timeOrderedOutput: Bool, output: UnsafeMutablePointer<Float>
+        reversed: Bool, timeOrderedOutput: Bool, output: UnsafeMutablePointer<Float>, outputStride: Int? = nil
     ) {
+        let rowStride = outputStride ?? layer.units
         let steps = layer.input.steps
         let inputWidth = layer.input.features
         let units = layer.units
@@ -257,11 +268,11 @@ extension Network {
             if layer.returnSequences {
                 let outStep = timeOrderedOutput ? t : s
                 for b in 0..<batch {
-                    copyFloats(h + b * hiddenStride, to: output + (b * outputSteps + outStep) * units, count: units)
+                    copyFloats(h + b * hiddenStride, to: output + (b * outputSteps + outStep) * rowStride, count: units)
                 }
             } else if s == steps - 1 {
                 for b in 0..<batch {
-                    copyFloats(h + b * hiddenStride, to: output + b * units, count: units)
+                    copyFloats(h + b * hiddenStride, to: output + b * rowStride, count: units)
                 }
             }
         }
@@ -321,6 +332,9 @@ struct DirectionJob {
     let inputs: (UnsafePointer<Float>, UnsafePointer<Float>)
     let batch: Int
     let recurrentMask: Bool
+    /// Where each direction writes its output rows, and the floats from one row to the next.
+    let outputs: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+    let outputStride: Int
 }
 
 /// Combines the two directions of a `Bidirectional` layer, row by row: `[batch · steps, u]`

@@ -64,7 +64,7 @@ import Testing
         let model = try KerasModel.load(path: Fixtures.path(stem + ".h5"))
         let x = try readDataset(io, "batch_x"), y = try readDataset(io, "batch_y")
         let batch = x.shape[0]
-        func run(threads: Bool) throws -> (output: [Float], gradients: [Float]) {
+        func run(threads: Bool) throws -> (output: [Float], gradients: [Float], parameters: [Float]) {
             var network = try model.makeNetwork(window: x.shape[1], batch: batch, training: true, optimizerSlots: 1)
             #expect(network.pairRunner != nil || !threads)
             if !threads { network.pairRunner = nil }
@@ -72,11 +72,14 @@ import Testing
             y.values.withUnsafeBufferPointer { network.targets.update(from: $0.baseAddress!, count: $0.count) }
             var random = RandomNumbers(seed: 1)
             _ = network.trainStep(batch: batch, recipe: TrainingRecipe(loss: .huber(delta: 1), optimizer: .sgd(momentum: 0.9, nesterov: false)), learningRate: 1e-3, step: 0, random: &random)
-            return (Array(UnsafeBufferPointer(start: network.output, count: batch * network.plan.output.count)), Array(network.gradients))
+            return (
+                Array(UnsafeBufferPointer(start: network.output, count: batch * network.plan.output.count)), Array(network.gradients),
+                Array(network.parameters))
         }
         let threaded = try run(threads: true), sequential = try run(threads: false)
         #expect(threaded.output == sequential.output)
         #expect(threaded.gradients == sequential.gradients)
+        #expect(threaded.parameters == sequential.parameters)
     }
 
     /// A one-direction layer gives each thread half of a batch's rows (from 8 rows): forward,

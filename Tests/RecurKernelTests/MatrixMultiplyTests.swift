@@ -6,7 +6,7 @@ import Testing
 @Suite struct MatrixMultiplyTests {
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (1, 40, 40), (1, 128, 32), (3, 7, 5), (4, 8, 5), (4, 16, 9), (5, 33, 17), (8, 160, 64), (12, 40, 40),
-        (13, 47, 3), (128, 96, 32),
+        (13, 47, 3), (128, 96, 32), (8, 1, 64),
     ]
 
     struct Random {
@@ -89,10 +89,25 @@ import Testing
         }
     }
 
+    /// A transpose made in two parts of the source's columns is the whole transpose.
+    @Test(arguments: shapes)
+    func transposeInTwoParts(shape: (m: Int, n: Int, k: Int)) {
+        var random = Random(state: UInt64(shape.m * 5 + shape.n))
+        let source = Self.matrix(shape.m, shape.n, pad: 0, &random)
+        var whole = [Float](repeating: .nan, count: shape.m * shape.n), parts = whole
+        whole.withUnsafeMutableBufferPointer { transpose(source, rows: shape.m, columns: shape.n, into: $0.baseAddress!) }
+        parts.withUnsafeMutableBufferPointer { target in
+            for part in 0..<2 {
+                transpose(source, rows: shape.m, columns: shape.n, into: target.baseAddress!, only: half(of: shape.n, part: part))
+            }
+        }
+        #expect(parts == whole)
+    }
+
     /// Every row's result is the same whatever tile it falls in, so a sample's output does not
     /// depend on the batch it is run in (column counts that reach every path: a tail alone, a
     /// half vector, one or two vectors with a half vector or a tail, whole tiles, eight vectors).
-    @Test(arguments: [3, 8, 20, 40, 47, 128])
+    @Test(arguments: [1, 3, 8, 20, 40, 47, 128])
     func rowsDoNotDependOnTheirNeighbours(n: Int) {
         var random = Random(state: 99)
         let k = 33

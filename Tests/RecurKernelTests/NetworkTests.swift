@@ -437,6 +437,53 @@ enum ReferenceDouble {
         let oneThread = try gradients(pairs: nil)
         let split = try gradients(pairs: Self.secondFirst)
         #expect(split.gradients == oneThread.gradients)
-        #expect((split.backwardPairs > 0) == splits, "pairs run by the backward pass: \(split.backwardPairs)")
+        // One pair prepares every backward pass (the transposed kernels); more split the layers.
+        #expect(split.backwardPairs >= 1)
+        #expect((split.backwardPairs > 1) == splits, "pairs run by the backward pass: \(split.backwardPairs)")
+    }
+
+    /// A whole training step with two threads (the gradients cleared, the kernels transposed
+    /// and the optimizer's update made in two halves) gives the parameters and optimizer values
+    /// of the step's parts run one after the other on one thread with one update of the whole
+    /// parameter vector, for every optimizer and a parameter count that is not a multiple of the
+    /// halves' 16-float alignment.
+    @Test(arguments: [Optimizer.sgd(momentum: 0.9, nesterov: true), .adamDefault, .rmsprop(rho: 0.9, momentum: 0.5, epsilon: 1e-7)])
+    func trainingStepSameBitsAsOneThread(optimizer: Optimizer) throws {
+        let batch = 9, steps = 5, features = 3
+        let layers: [Layer] = [.recurrent(.lstm, units: 5, returnSequences: true, directions: .bidirectional), .recurrent(.simple, units: 3), .dense(units: 1)]
+        let recipe = TrainingRecipe(loss: .meanSquaredError, optimizer: optimizer)
+        func train(pairs runner: PairRunner?, inParts: Bool) throws -> (parameters: [Float], slots: [Float], pairs: Int) {
+            var network = try Network(
+                layers: layers, input: .sequence(steps, features), batch: batch, training: true, optimizerSlots: optimizer.slotCount)
+            #expect(network.plan.parameterCount % 16 != 0)
+            for i in network.parameters.indices { network.parameters[i] = Float(sin(Double(i) * 0.91)) * 0.4 }
+            network.pairRunner = runner
+            for i in 0..<batch * steps * features { network.input[i] = Float(sin(Double(i) * 0.37)) }
+            for i in 0..<batch { network.targets[i] = Float(cos(Double(i))) }
+            var random = RandomNumbers(seed: 3)
+            let before = Self.pairs
+            let slots = network.arena.floats(at: network.plan.optimizerSlots)
+            let stride = roundUp(network.plan.parameterCount, to: 16)
+            for step in 0..<3 {
+                if inParts {
+                    network.forward(batch: batch)
+                    _ = recipe.loss.evaluate(
+                        predictions: network.output, targets: network.targets, count: batch, gradient: network.outputGradient)
+                    network.zeroGradients()
+                    network.backward(batch: batch)
+                    optimizer.update(
+                        parameters: network.parameters.baseAddress!, gradients: network.gradients.baseAddress!,
+                        count: network.plan.parameterCount, slots: slots, stride: stride, learningRate: 0.05, step: step)
+                } else {
+                    _ = network.trainStep(batch: batch, recipe: recipe, learningRate: 0.05, step: step, random: &random)
+                }
+            }
+            return (Array(network.parameters), Array(UnsafeBufferPointer(start: slots, count: optimizer.slotCount * stride)), Self.pairs - before)
+        }
+        let parts = try train(pairs: nil, inParts: true)
+        let twoThreads = try train(pairs: Self.secondFirst, inParts: false)
+        #expect(twoThreads.pairs > 0)
+        #expect(twoThreads.parameters == parts.parameters)
+        #expect(twoThreads.slots == parts.slots)
     }
 }
