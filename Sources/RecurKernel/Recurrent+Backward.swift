@@ -17,6 +17,9 @@ struct RecurrentScratch {
     /// through the recurrent kernel, before the mask `[batch, u]`.
     var maskedPrevious: Int
     var throughKernel: Int
+    /// A one-direction layer's weight gradients summed over the second half of a batch's rows
+    /// (the first half's go straight into the gradients).
+    let partialGradients: Int
     /// Each direction's share of the output gradient when two are summed, averaged or multiplied
     /// (concatenated, each reads its half of the gradient in place).
     let forwardOutput: Int
@@ -31,7 +34,8 @@ struct RecurrentScratch {
         let sizes = (
             preGates: roundUp(batch * steps * gateWidth, to: 16), step: roundUp(batch * gateWidth, to: 16),
             state: roundUp(batch * units, to: 16), row: roundUp(2 * gateWidth, to: 16),
-            output: layer.merge == .concat ? 0 : roundUp(batch * outputSteps * units, to: 16))
+            output: layer.merge == .concat ? 0 : roundUp(batch * outputSteps * units, to: 16),
+            partial: layer.directions == .bidirectional ? 0 : roundUp(layer.parameterCount, to: 16))
         preGates = base
         step = preGates + sizes.preGates
         hidden = step + sizes.step
@@ -40,7 +44,8 @@ struct RecurrentScratch {
         row = cellNext + sizes.state
         maskedPrevious = row + sizes.row
         throughKernel = maskedPrevious + sizes.state
-        forwardOutput = throughKernel + sizes.state
+        partialGradients = throughKernel + sizes.state
+        forwardOutput = partialGradients + sizes.partial
         backwardOutput = forwardOutput + sizes.output
         end = backwardOutput + sizes.output
     }
@@ -124,57 +129,43 @@ extension Network {
             if let inputGradient { inputGradient.update(repeating: 0, count: inputCount) }
             let reversed = layer.directions == .backward
             let recurrentMasked = layer.dropoutDrawn && layer.recurrentDropout > 0
-            guard pairRunner != nil && batch >= 8 && (layer.cell == .simple || layer.cell == .lstm) && !recurrentMasked else {
+            guard batch >= 8 && (layer.cell == .simple || layer.cell == .lstm) && !recurrentMasked else {
                 recurrentDirectionBackward(
                     layer, layer.forwardState, scratch, input: input, outputGradient: outputGradient,
                     inputGradient: inputGradient, batch: batch, reversed: reversed, timeOrderedOutput: false)
                 return
             }
-            // A batch on two threads: each half of the rows runs the recurrence backwards on its
-            // own (rows are independent), then the weight gradients, which sum over the rows, are
-            // made in two parts by the rows of the gradient (each element summed in the order one
-            // thread sums it, so the numbers are the same).
+            // A batch of 8 rows or more in two halves, on two threads when there is a second:
+            // each half runs the recurrence backwards on its own rows (rows are independent) and
+            // sums its rows' share of the weight gradients, the first half's into the gradients,
+            // the second's into a buffer of its own, added after. Each thread reads only the rows
+            // it made, and the sums are the same whether or not the halves ran at once.
             withUnsafePointer(to: self) { network in
                 var job = RowsGradientJob(
                     network: network, layer: layer, scratch: scratch, input: input, outputGradient: outputGradient,
                     inputGradient: inputGradient, batch: batch, reversed: reversed)
                 runPair(&job) { context, half in
                     let job = context!.assumingMemoryBound(to: RowsGradientJob.self).pointee
-                    let layer = job.layer
+                    let layer = job.layer, network = job.network
                     let part = rowsOfHalf(half, batch: job.batch)
                     let first = part.lowerBound, rows = part.count
                     let outputSteps = layer.returnSequences ? layer.input.steps : 1
-                    job.network.pointee.recurrentDirectionBackward(
-                        layer, job.network.pointee.rows(of: layer.forwardState, layer: layer, from: first),
-                        job.scratch.rows(from: first, layer: layer, secondThread: half == 1), input: job.input,
-                        outputGradient: job.outputGradient + first * outputSteps * layer.units, inputGradient: nil,
-                        batch: rows, reversed: job.reversed, timeOrderedOutput: false, weightGradients: false)
-                }
-                // Under input dropout the input's gradient is made in the masked input's buffer,
-                // which both parts of the kernel's gradient read whole: it comes after them.
-                let inputMasked = layer.dropoutDrawn && layer.inputDropout > 0
-                runPair(&job) { context, part in
-                    let job = context!.assumingMemoryBound(to: RowsGradientJob.self).pointee
-                    let layer = job.layer
-                    let inputMasked = layer.dropoutDrawn && layer.inputDropout > 0
-                    job.network.pointee.recurrentKernelGradient(
-                        layer, layer.forwardState, job.scratch, batch: job.batch, reversed: job.reversed,
-                        units: half(of: layer.units, part: part))
-                    job.network.pointee.inputSideGradients(
-                        layer, layer.forwardState, job.scratch, input: job.input, inputGradient: job.inputGradient,
-                        batch: job.batch, features: half(of: layer.input.features, part: part),
-                        columns: half(of: layer.cell.gateCount * layer.units, part: part),
-                        samples: inputMasked ? 0..<0 : half(of: job.batch, part: part))
-                }
-                if inputMasked && inputGradient != nil {
-                    runPair(&job) { context, part in
-                        let job = context!.assumingMemoryBound(to: RowsGradientJob.self).pointee
-                        job.network.pointee.inputSideGradients(
-                            job.layer, job.layer.forwardState, job.scratch, input: job.input, inputGradient: job.inputGradient,
-                            batch: job.batch, features: 0..<0, columns: 0..<0, samples: half(of: job.batch, part: part))
+                    let inputRow = layer.input.steps * layer.input.features
+                    let inputGradient = job.inputGradient.map { $0 + first * inputRow }
+                    inputGradient?.update(repeating: 0, count: rows * inputRow)
+                    var shift: Int? = nil
+                    if half == 1 {
+                        network.pointee.arena.zero(at: job.scratch.partialGradients, count: layer.parameterCount)
+                        shift = job.scratch.partialGradients - layer.parameters
                     }
+                    network.pointee.recurrentDirectionBackward(
+                        layer, network.pointee.rows(of: layer.forwardState, layer: layer, from: first),
+                        job.scratch.rows(from: first, layer: layer, secondThread: half == 1), input: job.input + first * inputRow,
+                        outputGradient: job.outputGradient + first * outputSteps * layer.units, inputGradient: inputGradient,
+                        batch: rows, reversed: job.reversed, timeOrderedOutput: false, gradientShift: shift)
                 }
             }
+            add(arena.floats(at: layer.parameters + gradientShift), arena.floats(at: scratch.partialGradients), count: layer.parameterCount)
             return
         }
         // Split the merged output's gradient between the directions (concatenated, each reads its
@@ -241,24 +232,21 @@ extension Network {
     /// - Parameters:
     ///   - outputGradientStride: floats from one row of `outputGradient` to the next: `units`,
     ///     or twice that for a direction's half of a concatenated `Bidirectional` output.
-    ///   - weightGradients: make the weights' and the input's gradients; without, only the
-    ///     pre-activations' gradients of every step (`dPre`), for ``recurrentKernelGradient(_:_:_:batch:reversed:units:)``
-    ///     and ``inputSideGradients(_:_:_:input:inputGradient:batch:features:columns:samples:)``
-    ///     to use after (SimpleRNN and LSTM without recurrent dropout).
+    ///   - gradientShift: from a parameter's offset to where its gradient is added: the
+    ///     gradients' (``gradientShift``), or a buffer of the layer's own.
     func recurrentDirectionBackward(
         _ layer: Layer, _ state: RecurrentBuffers, _ scratch: RecurrentScratch,
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, outputGradientStride: Int? = nil,
         inputGradient: UnsafeMutablePointer<Float>?, batch: Int, reversed: Bool, timeOrderedOutput: Bool,
-        weightGradients: Bool = true
+        gradientShift shiftTo: Int? = nil
     ) {
         let gradientStride = outputGradientStride ?? layer.units
         let steps = layer.input.steps
-        let inputWidth = layer.input.features
         let units = layer.units
         let gateWidth = layer.cell.gateCount * units
         let act = layer.activation
         let recurrentAct = layer.recurrentActivation
-        let shift = gradientShift
+        let shift = shiftTo ?? gradientShift
         let recurrentT = arena.floats(at: state.transposedRecurrentKernel)
         let row = arena.floats(at: scratch.row)
         let recurrentGradient = arena.floats(at: state.recurrentKernel + shift)
@@ -401,9 +389,7 @@ extension Network {
             if layer.cell == .simple || layer.cell == .lstm {
                 // dz met the whole recurrent kernel: dU += h_prevᵀ dz, and the previous state's
                 // gradient dz Uᵀ (none before the first step: the initial state is not trained).
-                if weightGradients {
-                    matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
-                }
+                matmulTransposedAAccumulate(m: units, n: gateWidth, k: batch, hp, lda: hpStride, dz, ldb: preStride, recurrentGradient, ldc: gateWidth)
                 if s > 0 {
                     dhNext.update(repeating: 0, count: batch * units)
                     matmulAccumulate(m: batch, n: units, k: gateWidth, dz, lda: preStride, recurrentT, ldb: units, dhNext, ldc: units)
@@ -413,47 +399,18 @@ extension Network {
             s -= 1
         }
 
-        guard weightGradients else { return }
-        inputSideGradients(
-            layer, state, scratch, input: input, inputGradient: inputGradient, batch: batch,
-            features: 0..<inputWidth, columns: 0..<gateWidth, samples: 0..<batch)
+        inputSideGradients(layer, state, scratch, input: input, inputGradient: inputGradient, batch: batch, shift: shift)
     }
 
-    /// The recurrent kernel's gradient `dU += Σ h_prevᵀ dz` over the steps (from the last),
-    /// from the pre-activations' gradients of every step; only the gradient's rows `units` (the
-    /// two threads of a split batch take one part each). The sums run in the order the
-    /// step-by-step pass adds them.
-    func recurrentKernelGradient(
-        _ layer: Layer, _ state: RecurrentBuffers, _ scratch: RecurrentScratch, batch: Int, reversed: Bool, units part: Range<Int>
-    ) {
-        let steps = layer.input.steps, units = layer.units
-        let gateWidth = layer.cell.gateCount * units
-        let recurrentGradient = arena.floats(at: state.recurrentKernel + gradientShift) + part.lowerBound * gateWidth
-        let dPre = arena.floats(at: scratch.preGates)
-        var s = steps - 1
-        while s >= 0 {
-            let t = reversed ? steps - 1 - s : s
-            let hPrev = s == 0 ? arena.floats(at: state.initialHidden) : arena.floats(at: state.hidden) + (s - 1) * units
-            let hPrevStride = s == 0 ? units : steps * units
-            matmulTransposedAAccumulate(
-                m: part.count, n: gateWidth, k: batch, hPrev + part.lowerBound, lda: hPrevStride,
-                dPre + t * gateWidth, ldb: steps * gateWidth, recurrentGradient, ldc: gateWidth)
-            s -= 1
-        }
-    }
-
-    /// The input side, for all steps at once: dW += xᵀ dz, db += Σ dz, dx += dz Wᵀ; only the
-    /// kernel gradient's rows `features`, the bias gradient's `columns` and the input gradient's
-    /// `samples` (the two threads of a split batch take one part of each).
+    /// The input side, for all steps at once: dW += xᵀ dz, db += Σ dz, dx += dz Wᵀ (the weights'
+    /// gradients at their offset plus `shift`).
     func inputSideGradients(
         _ layer: Layer, _ state: RecurrentBuffers, _ scratch: RecurrentScratch, input: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?, batch: Int,
-        features: Range<Int>, columns: Range<Int>, samples: Range<Int>
+        inputGradient: UnsafeMutablePointer<Float>?, batch: Int, shift: Int
     ) {
         let steps = layer.input.steps
         let inputWidth = layer.input.features
         let gateWidth = layer.cell.gateCount * layer.units
-        let shift = gradientShift
         let kernelT = arena.floats(at: state.transposedKernel)
         let kernelGradient = arena.floats(at: state.kernel + shift)
         let biasGradient: UnsafeMutablePointer<Float>? = layer.useBias ? arena.floats(at: state.bias + shift) : nil
@@ -462,31 +419,23 @@ extension Network {
         let readInput = inputMasked ? UnsafePointer(arena.floats(at: state.maskedInput)) : input
         let rows = batch * steps
         matmulTransposedAAccumulate(
-            m: features.count, n: gateWidth, k: rows, readInput + features.lowerBound, lda: inputWidth, dPre, ldb: gateWidth,
-            kernelGradient + features.lowerBound * gateWidth, ldc: gateWidth)
-        if let biasGradient {
-            addRows(dPre + columns.lowerBound, rows: rows, width: columns.count, stride: gateWidth, into: biasGradient + columns.lowerBound)
-        }
+            m: inputWidth, n: gateWidth, k: rows, readInput, lda: inputWidth, dPre, ldb: gateWidth, kernelGradient, ldc: gateWidth)
+        if let biasGradient { addRows(dPre, rows: rows, width: gateWidth, stride: gateWidth, into: biasGradient) }
         guard let inputGradient else { return }
-        let first = samples.lowerBound * steps, sampleRows = samples.count * steps
-        let dPart = dPre + first * gateWidth
         if inputMasked {
-            // dx = (dz Wᵀ) ⊙ mask; the masked input's buffer is free once dW is done (the other
-            // thread reads other samples' rows of it).
-            let product = arena.floats(at: state.maskedInput) + first * inputWidth
+            // dx = (dz Wᵀ) ⊙ mask; the masked input's buffer is free once dW is done.
+            let product = arena.floats(at: state.maskedInput)
             let mask = arena.floats(at: state.inputMask)
-            product.update(repeating: 0, count: sampleRows * inputWidth)
-            matmulAccumulate(m: sampleRows, n: inputWidth, k: gateWidth, dPart, lda: gateWidth, kernelT, ldb: inputWidth, product, ldc: inputWidth)
-            for b in samples {
+            product.update(repeating: 0, count: rows * inputWidth)
+            matmulAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernelT, ldb: inputWidth, product, ldc: inputWidth)
+            for b in 0..<batch {
                 for t in 0..<steps {
                     let r = (b * steps + t) * inputWidth
-                    for f in 0..<inputWidth { inputGradient[r + f] += product[r - first * inputWidth + f] * mask[b * inputWidth + f] }
+                    for f in 0..<inputWidth { inputGradient[r + f] += product[r + f] * mask[b * inputWidth + f] }
                 }
             }
         } else {
-            matmulAccumulate(
-                m: sampleRows, n: inputWidth, k: gateWidth, dPart, lda: gateWidth, kernelT, ldb: inputWidth,
-                inputGradient + first * inputWidth, ldc: inputWidth)
+            matmulAccumulate(m: rows, n: inputWidth, k: gateWidth, dPre, lda: gateWidth, kernelT, ldb: inputWidth, inputGradient, ldc: inputWidth)
         }
     }
 }

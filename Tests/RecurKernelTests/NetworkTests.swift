@@ -385,12 +385,13 @@ enum ReferenceDouble {
     }
 }
 
-/// A one-direction layer's backward pass on a batch of 8 or more with a pair runner: each half
-/// of the rows runs the recurrence backwards, then the weight gradients are made in two parts.
-/// The gradients are the bits of the whole batch on one thread. The runner here runs the second
-/// task first, on the calling thread, so that a half that depends on the other shows; the
-/// threaded run is in GradientTests. The cases run one at a time: they count the runner's calls
-/// in one variable.
+/// A one-direction layer's backward pass on a batch of 8 or more runs in two halves of the rows:
+/// each runs the recurrence backwards and sums its rows' share of the weight gradients, and the
+/// second half's sums are added to the first's. With a pair runner the gradients are the bits of
+/// the halves run one after the other on one thread. The runner here runs the second task
+/// first, on the calling thread, so that a half that depends on the other shows; the threaded
+/// run is in GradientTests. The cases run one at a time: they count the runner's calls in one
+/// variable.
 @Suite(.serialized) struct SplitBatchBackwardTests {
     nonisolated(unsafe) static var pairs = 0
     static let secondFirst: PairRunner = { context, task in
@@ -440,6 +441,37 @@ enum ReferenceDouble {
         // One pair prepares every backward pass (the transposed kernels); more split the layers.
         #expect(split.backwardPairs >= 1)
         #expect((split.backwardPairs > 1) == splits, "pairs run by the backward pass: \(split.backwardPairs)")
+    }
+
+    /// The halves' sums, added, are the batch's gradient: against each row's gradient alone
+    /// (one row is never split) summed in double precision, to float rounding.
+    @Test(arguments: 0..<2)
+    func halvesAddUpToTheBatch(index: Int) throws {
+        let (layers, splits) = Self.cases[index]
+        #expect(splits)
+        let batch = 19, steps = 6, features = 2
+        let rowIn = steps * features
+        func gradients(rows: Range<Int>) throws -> [Float] {
+            var network = try makeNetwork([.dense(units: 3)] + layers, input: .sequence(steps, features), batch: rows.count, training: true, seed: 5)
+            network.pairRunner = nil
+            let rowOut = network.plan.output.count
+            for i in 0..<rows.count * rowIn { network.input[i] = Float(sin(Double(rows.lowerBound * rowIn + i) * 0.37)) }
+            network.forward(batch: rows.count)
+            for k in 0..<rows.count * rowOut { network.outputGradient[k] = Float(cos(Double(rows.lowerBound * rowOut + k) * 0.7 + 0.2)) }
+            network.zeroGradients()
+            network.backward(batch: rows.count)
+            return Array(network.gradients)
+        }
+        let whole = try gradients(rows: 0..<batch)
+        var sum = [Double](repeating: 0, count: whole.count)
+        for row in 0..<batch {
+            for (p, g) in try gradients(rows: row..<row + 1).enumerated() { sum[p] += Double(g) }
+        }
+        let largest = sum.map(abs).max() ?? 0
+        #expect(largest > 0)
+        for p in whole.indices {
+            #expect(abs(Double(whole[p]) - sum[p]) <= 1e-5 * largest, "parameter \(p): \(whole[p]) vs \(sum[p])")
+        }
     }
 
     /// A whole training step with two threads (the gradients cleared, the kernels transposed
