@@ -85,7 +85,7 @@ extension RecurrentScratch {
 }
 
 /// What the two threads need to run a one-direction layer's backward pass on two halves of the
-/// batch, then its weight gradients in two parts.
+/// batch, each with its share of the weight gradients.
 struct RowsGradientJob {
     let network: UnsafePointer<Network>
     let layer: Layer
