@@ -35,7 +35,7 @@ struct RecurrentScratch {
             preGates: roundUp(batch * steps * gateWidth, to: 16), step: roundUp(batch * gateWidth, to: 16),
             state: roundUp(batch * units, to: 16), row: roundUp(2 * gateWidth, to: 16),
             output: layer.merge == .concat ? 0 : roundUp(batch * outputSteps * units, to: 16),
-            partial: layer.directions == .bidirectional ? 0 : roundUp(layer.parameterCount, to: 16))
+            partial: Self.splitsRows(of: layer, batch: batch) ? roundUp(layer.parameterCount, to: 16) : 0)
         preGates = base
         step = preGates + sizes.preGates
         hidden = step + sizes.step
@@ -51,6 +51,12 @@ struct RecurrentScratch {
     }
 
     let end: Int
+
+    /// Whether a backward pass of `layer` on `batch` rows runs in two halves of the rows (one
+    /// direction, SimpleRNN or LSTM, 8 rows or more; and, decided per pass, no recurrent dropout).
+    static func splitsRows(of layer: Layer, batch: Int) -> Bool {
+        layer.directions != .bidirectional && batch >= 8 && (layer.cell == .simple || layer.cell == .lstm)
+    }
 
     static func count(for layer: Layer, batch: Int) -> Int {
         RecurrentScratch(base: 0, layer: layer, batch: batch).end
@@ -126,10 +132,10 @@ extension Network {
         let scratch = RecurrentScratch(base: plan.scratch, layer: layer, batch: batch)
         let inputCount = batch * layer.input.count
         guard layer.directions == .bidirectional else {
-            if let inputGradient { inputGradient.update(repeating: 0, count: inputCount) }
             let reversed = layer.directions == .backward
             let recurrentMasked = layer.dropoutDrawn && layer.recurrentDropout > 0
-            guard batch >= 8 && (layer.cell == .simple || layer.cell == .lstm) && !recurrentMasked else {
+            guard RecurrentScratch.splitsRows(of: layer, batch: batch) && !recurrentMasked else {
+                if let inputGradient { inputGradient.update(repeating: 0, count: inputCount) }
                 recurrentDirectionBackward(
                     layer, layer.forwardState, scratch, input: input, outputGradient: outputGradient,
                     inputGradient: inputGradient, batch: batch, reversed: reversed, timeOrderedOutput: false)
