@@ -141,7 +141,7 @@ func multiplyAccumulate(
         i += 4
     }
     while i < m {
-        multiplyAccumulateRow(n: n, k: k, a + i * rowStride, columnStride: columnStride, b, ldb: ldb, c + i * ldc)
+        multiplyAccumulateRow(n: n, k: k, a + i * rowStride, columnStride: columnStride, b, ldb: ldb, c + i * ldc, into: c + i * ldc, Sums.self)
         i += 1
     }
 }
@@ -192,15 +192,47 @@ func fourRowsWalk<Count: VectorCount>(
     if half { store(t0, c0 + jh); store(t1, c1 + jh); store(t2, c2 + jh); store(t3, c3 + jh) }
 }
 
+/// What a row's walk does with its sums before it stores them: nothing (`Sums`: `C += A·B`), or
+/// a function applied lane by lane (`TanhOfSums`: a SimpleRNN's `h = tanh(z + h_prev U)` from
+/// the registers, without storing z and reading it back).
+@usableFromInline protocol RowEpilogue {
+    static func finish(_ v: Vector) -> Vector
+    static func finishHalf(_ v: HalfVector) -> HalfVector
+    static func finish(_ v: Float) -> Float
+}
+
+@usableFromInline enum Sums: RowEpilogue {
+    @inlinable @inline(__always) static func finish(_ v: Vector) -> Vector { v }
+    @inlinable @inline(__always) static func finishHalf(_ v: HalfVector) -> HalfVector { v }
+    @inlinable @inline(__always) static func finish(_ v: Float) -> Float { v }
+}
+
+/// tanh of each sum, the same bits as `Activation.tanh.apply` on the stored sums: the function
+/// works lane by lane, so a half vector or a single column padded with zeros gives each value
+/// what a full vector gives it.
+@usableFromInline enum TanhOfSums: RowEpilogue {
+    @inlinable @inline(__always) static func finish(_ v: Vector) -> Vector { vectorTanh(v) }
+    @inlinable @inline(__always) static func finishHalf(_ v: HalfVector) -> HalfVector {
+        #if RECUR_AVX512
+        return vectorTanh(Lanes(lowHalf: v, highHalf: HalfVector(repeating: 0))).lowHalf
+        #else
+        return vectorTanh(v)
+        #endif
+    }
+    @inlinable @inline(__always) static func finish(_ v: Float) -> Float { fastTanh(v) }
+}
+
 /// One row of `C += A·B` (batch-1 inference lives here: a matrix-vector product). A row has
 /// no other rows to hide the multiply-add latency behind, so each pass keeps eight vectors of
 /// columns in flight (all 128 gate columns of a 32-unit LSTM at 16 lanes), and what is left —
 /// the 40 columns of a SimpleRNN(40), say — goes in one more pass of at most two vectors of up to
 /// 64 lanes, rather than one pass per vector, each as long as k multiply-adds in a row.
+///
+/// The sums, `E` of them, go to `target` (which may be `c`).
 @inlinable
-func multiplyAccumulateRow(
+func multiplyAccumulateRow<E: RowEpilogue>(
     n: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
-    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, _: E.Type
 ) {
     let w = Vector.scalarCount
     var j = 0
@@ -219,14 +251,15 @@ func multiplyAccumulateRow(
             bp += ldb
             ap += columnStride
         }
-        store(s0, cj); store(s1, cj + w); store(s2, cj + 2 * w); store(s3, cj + 3 * w)
-        store(s4, cj + 4 * w); store(s5, cj + 5 * w); store(s6, cj + 6 * w); store(s7, cj + 7 * w)
+        let tj = target + j
+        store(E.finish(s0), tj); store(E.finish(s1), tj + w); store(E.finish(s2), tj + 2 * w); store(E.finish(s3), tj + 3 * w)
+        store(E.finish(s4), tj + 4 * w); store(E.finish(s5), tj + 5 * w); store(E.finish(s6), tj + 6 * w); store(E.finish(s7), tj + 7 * w)
         j += 8 * w
     }
     // Fewer than eight vectors of columns are left: all of them in one walk over k, so that
     // their chains of multiply-adds run side by side (each column's sum keeps its order).
-    j = restOfRow(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    multiplyAccumulateTail(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    j = restOfRow(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
+    multiplyAccumulateTail(n: n, from: j, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
 }
 
 
@@ -247,31 +280,31 @@ func multiplyAccumulateRow(
 /// that their chains of multiply-adds run side by side. Returns the first column left (fewer
 /// than eight).
 @inlinable @inline(__always)
-func restOfRow(
+func restOfRow<E: RowEpilogue>(
     n: Int, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
-    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, _: E.Type
 ) -> Int {
     let w = Vector.scalarCount, h = HalfVector.scalarCount
     let full = (n - start) / w
     let half = w > h && (n - start) % w >= h
     switch full {
-    case 0: if half { rowWalk(Vectors0.self, half: true, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c) }
-    case 1: rowWalk(Vectors1.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case 2: rowWalk(Vectors2.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case 3: rowWalk(Vectors3.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case 4: rowWalk(Vectors4.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case 5: rowWalk(Vectors5.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    case 6: rowWalk(Vectors6.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
-    default: rowWalk(Vectors7.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c)
+    case 0: if half { rowWalk(Vectors0.self, half: true, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self) }
+    case 1: rowWalk(Vectors1.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
+    case 2: rowWalk(Vectors2.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
+    case 3: rowWalk(Vectors3.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
+    case 4: rowWalk(Vectors4.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
+    case 5: rowWalk(Vectors5.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
+    case 6: rowWalk(Vectors6.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
+    default: rowWalk(Vectors7.self, half: half, from: start, k: k, a, columnStride: columnStride, b, ldb: ldb, c, into: target, E.self)
     }
     return start + full * w + (half ? h : 0)
 }
 
 /// `Count.value` vectors of columns from `start`, then a half vector if `half`, over all of k.
 @inlinable @inline(__always)
-func rowWalk<Count: VectorCount>(
+func rowWalk<Count: VectorCount, E: RowEpilogue>(
     _: Count.Type, half: Bool, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
-    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, _: E.Type
 ) {
     let w = Vector.scalarCount, full = Count.value
     let cj = c + start
@@ -296,14 +329,15 @@ func rowWalk<Count: VectorCount>(
         bp += ldb
         ap += columnStride
     }
-    if full > 0 { store(s0, cj) }
-    if full > 1 { store(s1, cj + w) }
-    if full > 2 { store(s2, cj + 2 * w) }
-    if full > 3 { store(s3, cj + 3 * w) }
-    if full > 4 { store(s4, cj + 4 * w) }
-    if full > 5 { store(s5, cj + 5 * w) }
-    if full > 6 { store(s6, cj + 6 * w) }
-    if half { store(t, cj + full * w) }
+    let tj = target + start
+    if full > 0 { store(E.finish(s0), tj) }
+    if full > 1 { store(E.finish(s1), tj + w) }
+    if full > 2 { store(E.finish(s2), tj + 2 * w) }
+    if full > 3 { store(E.finish(s3), tj + 3 * w) }
+    if full > 4 { store(E.finish(s4), tj + 4 * w) }
+    if full > 5 { store(E.finish(s5), tj + 5 * w) }
+    if full > 6 { store(E.finish(s6), tj + 6 * w) }
+    if half { store(E.finishHalf(t), tj + full * w) }
 }
 
 /// Columns `from..<n` (fewer than eight) of four rows, a column at a time, the four rows' sums
@@ -337,11 +371,11 @@ func fourRowsTail(
     }
 }
 
-/// Columns `from..<n` (fewer than eight) of one row, one at a time.
+/// Columns `from..<n` (fewer than eight) of one row, one at a time, `E` of the sums to `target`.
 @inlinable
-func multiplyAccumulateTail(
+func multiplyAccumulateTail<E: RowEpilogue>(
     n: Int, from start: Int, k: Int, _ a: UnsafePointer<Float>, columnStride: Int,
-    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafeMutablePointer<Float>
+    _ b: UnsafePointer<Float>, ldb: Int, _ c: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, _: E.Type
 ) {
     var j = start
     while j < n {
@@ -353,7 +387,7 @@ func multiplyAccumulateTail(
             bp += ldb
             ap += columnStride
         }
-        c[j] = s
+        target[j] = E.finish(s)
         j += 1
     }
 }

@@ -167,6 +167,16 @@ extension Network {
         let hiddenStride = cachedSteps * units
         let gateStride = cachedSteps * gateWidth
         let outputSteps = layer.returnSequences ? steps : 1
+        // One window with nothing kept for a backward pass, and Keras's default activations: the
+        // activation (SimpleRNN) or the whole cell (LSTM) runs on the sums in registers, and the
+        // new state goes to the front of the step's own row of pre-activations, which nothing
+        // reads again, so that it never overwrites the previous state while the product still
+        // reads it (one slot of `hidden` holds both when not training). The next step and the
+        // output read it from there; `hidden` gets the last one. The same bits as the general path.
+        let oneWindow = batch == 1 && !plan.training
+        let fusedSimple = oneWindow && layer.cell == .simple && act == .tanh
+        let fusedLSTM = oneWindow && layer.cell == .lstm && act == .tanh && recurrentAct == .sigmoid && lstmRowFits(units: units)
+        var previousRow: UnsafeMutablePointer<Float>? = nil
         for s in 0..<steps {
             let t = reversed ? steps - 1 - s : s
             let slot = plan.training ? s : 0
@@ -180,7 +190,7 @@ extension Network {
                 hPrev = arena.floats(at: state.initialHidden)
                 hPrevStride = units
             } else {
-                hPrev = arena.floats(at: state.hidden) + (plan.training ? (s - 1) * units : 0)
+                hPrev = previousRow ?? arena.floats(at: state.hidden) + (plan.training ? (s - 1) * units : 0)
                 hPrevStride = hiddenStride
             }
             // What meets the recurrent kernel: the previous state, or its masked copy.
@@ -194,13 +204,17 @@ extension Network {
             switch layer.cell {
             case .simple:
                 // h = act(x W + b + h_prev U)
+                if fusedSimple {
+                    multiplyAccumulateRow(n: units, k: units, hp, columnStride: 1, recurrentKernel, ldb: units, z, into: z, TanhOfSums.self)
+                    previousRow = z
+                    break
+                }
                 matmulAccumulate(m: batch, n: units, k: units, hp, lda: hpStride, recurrentKernel, ldb: units, z, ldc: preStride)
                 for b in 0..<batch { act.apply(z + b * preStride, to: h + b * hiddenStride, count: units) }
 
             case .lstm:
                 // z = x W + b + h_prev U; i, f, g, o = σ, σ, act, σ of its blocks;
                 // c = f c_prev + i g; h = o act(c)
-                matmulAccumulate(m: batch, n: gateWidth, k: units, hp, lda: hpStride, recurrentKernel, ldb: gateWidth, z, ldc: preStride)
                 let c = arena.floats(at: state.cellState) + slot * units
                 let cPrev: UnsafeMutablePointer<Float>
                 if s == 0 {
@@ -208,6 +222,12 @@ extension Network {
                 } else {
                     cPrev = arena.floats(at: state.cellState) + (plan.training ? (s - 1) * units : 0)
                 }
+                if fusedLSTM {
+                    lstmRow(TanhLanes.self, SigmoidLanes.self, units: units, hPrev: hp, recurrentKernel: recurrentKernel, z: z, cPrev: cPrev, c: c, h: z)
+                    previousRow = z
+                    break
+                }
+                matmulAccumulate(m: batch, n: gateWidth, k: units, hp, lda: hpStride, recurrentKernel, ldb: gateWidth, z, ldc: preStride)
                 for b in 0..<batch {
                     let zb = z + b * preStride, gb = gates + b * gateStride
                     let cb = c + b * hiddenStride, hb = h + b * hiddenStride
@@ -265,16 +285,20 @@ extension Network {
                 }
             }
 
+            // Where the step's state is: in `hidden`, or at the front of its row of z.
+            let current = previousRow ?? h
             if layer.returnSequences {
                 let outStep = timeOrderedOutput ? t : s
                 for b in 0..<batch {
-                    copyFloats(h + b * hiddenStride, to: output + (b * outputSteps + outStep) * rowStride, count: units)
+                    copyFloats(current + b * hiddenStride, to: output + (b * outputSteps + outStep) * rowStride, count: units)
                 }
             } else if s == steps - 1 {
                 for b in 0..<batch {
-                    copyFloats(h + b * hiddenStride, to: output + b * rowStride, count: units)
+                    copyFloats(current + b * hiddenStride, to: output + b * rowStride, count: units)
                 }
             }
+            // A stateful layer's next call starts from `hidden`.
+            if previousRow != nil && s == steps - 1 { copyFloats(current, to: h, count: units) }
         }
     }
 }
