@@ -1,3 +1,5 @@
+import CMathShims
+
 // Vectorised tanh and sigmoid for float32, a vector of lanes at a time.
 //
 // libm's scalar tanhf and expf dominate a recurrent step when called per element (a profile of
@@ -16,14 +18,35 @@
 @usableFromInline typealias IntLanes = SIMD8<Int32>
 #endif
 
-/// `min(max(x, low), high)` lane by lane (the standard library's generic `clamped` is not
-/// inlined and costs more than the whole exp).
+/// `x` with the lanes below `low` replaced by `low` and those above `high` by `high` (NaN
+/// stays NaN). The lane selections are C (CMathShims.h says why).
 @inlinable @inline(__always)
 func clamp(_ x: Lanes, _ low: Float, _ high: Float) -> Lanes {
-    var result = x
-    result.replace(with: Lanes(repeating: low), where: x .< Lanes(repeating: low))
-    result.replace(with: Lanes(repeating: high), where: x .> Lanes(repeating: high))
-    return result
+    #if RECUR_AVX512
+    return recur_clamp16(x, low, high)
+    #else
+    return recur_clamp8(x, low, high)
+    #endif
+}
+
+/// `x` with the lanes above `high` replaced by `high`.
+@inlinable @inline(__always)
+func cap(_ x: Lanes, _ high: Float) -> Lanes {
+    #if RECUR_AVX512
+    return recur_cap16(x, high)
+    #else
+    return recur_cap8(x, high)
+    #endif
+}
+
+/// `r` with 0 in the lanes where `a < aLow` or `b < bLow`.
+@inlinable @inline(__always)
+func zeroWhereBelow(_ r: Lanes, _ a: Lanes, _ aLow: Float, _ b: Lanes, _ bLow: Float) -> Lanes {
+    #if RECUR_AVX512
+    return recur_zero_where_below16(r, a, aLow, b, bLow)
+    #else
+    return recur_zero_where_below8(r, a, aLow, b, bLow)
+    #endif
 }
 
 /// tanh as TensorFlow 2.21 computes it on a CPU (Eigen's `ptanh_float`, built without fused
@@ -52,7 +75,7 @@ func vectorTanh(_ a: Lanes) -> Lanes {
 /// x ≈ −87.3. The same bits as `tf.math.sigmoid` (checked in the tests).
 @inlinable @inline(__always)
 func vectorSigmoid(_ a: Lanes) -> Lanes {
-    let x = a.replacing(with: 16.6355324, where: a .> Lanes(repeating: 16.6355324)) * Lanes(repeating: 0.5)
+    let x = cap(a, 16.6355324) * Lanes(repeating: 0.5)
     // x/2 = m ln 2 + r, m = floor(x/2 · log₂e + 1/2), ln 2 subtracted in two parts.
     let m = (x * Lanes(repeating: 1.44269504088896341) + Lanes(repeating: 0.5)).rounded(.down)
     var r = m * Lanes(repeating: -0.693359375) + x
@@ -69,9 +92,7 @@ func vectorSigmoid(_ a: Lanes) -> Lanes {
     let shifted = unsafeBitCast(m + magic, to: IntLanes.self) &- unsafeBitCast(magic, to: IntLanes.self)
     let half = p * unsafeBitCast((shifted &+ 127) &<< 23, to: Lanes.self)
     let e = half * half
-    var result = e / (Lanes(repeating: 1) + e)
-    result.replace(with: 0, where: (a .< Lanes(repeating: -104)) .| (e .< Lanes(repeating: Float.leastNormalMagnitude)))
-    return result
+    return zeroWhereBelow(e / (Lanes(repeating: 1) + e), a, -104, e, Float.leastNormalMagnitude)
 }
 
 @inlinable @inline(__always)
@@ -101,7 +122,7 @@ func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
     @inlinable @inline(__always) static func derivative(output y: Lanes) -> Lanes { y * (Lanes(repeating: 1) - y) }
 }
 @usableFromInline enum ReluLanes: LaneFunction {
-    @inlinable @inline(__always) static func apply(_ x: Lanes) -> Lanes { x.replacing(with: 0, where: x .< 0) }
+    @inlinable @inline(__always) static func apply(_ x: Lanes) -> Lanes { zeroWhereBelow(x, x, 0, x, 0) }
 }
 
 /// Applies `F` to `count` floats from `source` into `target` (which may be `source`), a vector

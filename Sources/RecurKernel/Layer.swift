@@ -211,6 +211,10 @@ public struct Layer: BitwiseCopyable, Sendable {
     /// Per-direction working memory (see ``RecurrentBuffers``).
     public var forwardState = RecurrentBuffers()
     public var backwardState = RecurrentBuffers()
+    /// Inference only: the pre-activations `[steps, units]` of one window for a SimpleRNN that
+    /// runs beside the one before it (``Network/runsAsStack(_:batch:)``), or 0. The layers'
+    /// shared buffer holds the first one's.
+    public var stackedPreGates = 0
     /// Pre-activations of a dense layer when training, `[batch, rows, units]`.
     public var preActivation = 0
     /// A dense layer's kernel transposed, `[units, input]` (a convolution's, `[size][filters,

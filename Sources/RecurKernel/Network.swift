@@ -68,8 +68,21 @@ public struct Network: ~Copyable {
         precondition(batch > 0 && batch <= plan.batchCapacity, "batch exceeds the planned capacity")
         let table = layers
         var input = plan.inputBuffer
+        var stacked = false
         for index in 0..<table.count {
             let layer = table[index]
+            if stacked {
+                // Run with the layer before it.
+                stacked = false
+                input = layer.outputBuffer
+                continue
+            }
+            if layer.kind == .recurrent && runsAsStack(index, batch: batch) {
+                stackedSimpleForward(layer, table[index + 1], input: arena.floats(at: input))
+                stacked = true
+                input = layer.outputBuffer
+                continue
+            }
             switch layer.kind {
             case .dense:
                 denseForward(layer, input: arena.floats(at: input), batch: batch, training: plan.training)

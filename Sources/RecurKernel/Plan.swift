@@ -190,6 +190,9 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                     }
                     if direction == 0 { layer.forwardState = state } else { layer.backwardState = state }
                 }
+                if !training && index > 0 && Self.stackable(layers[index - 1], layer) {
+                    layer.stackedPreGates = take(steps * gateWidth)
+                }
                 layer.outputBuffer = take(batch * layer.output.count)
             case .elementwise, .activation, .globalPool1D:
                 layer.outputBuffer = take(batch * layer.output.count)
@@ -319,6 +322,17 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
             }
             return target
         }
+    }
+
+    /// Whether two consecutive layers can run side by side on one window at inference
+    /// (``Network/stackedSimpleForward(_:_:input:)``): one-direction tanh SimpleRNNs with no
+    /// state carried between calls, the first returning its whole sequence.
+    static func stackable(_ first: Layer, _ second: Layer) -> Bool {
+        func simple(_ layer: Layer) -> Bool {
+            layer.kind == .recurrent && layer.cell == .simple && layer.activation == .tanh
+                && layer.directions == .forward && !layer.stateful
+        }
+        return simple(first) && simple(second) && first.returnSequences
     }
 
     /// Parameters of one direction of a recurrent layer.

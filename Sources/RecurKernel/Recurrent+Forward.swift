@@ -381,3 +381,106 @@ func mergeForward(
         for i in 0..<rows * units { output[i] = forward[i] * backward[i] }
     }
 }
+
+extension Network {
+    /// Whether layers `index` and `index + 1` run together (`stackedSimpleForward`): two
+    /// stackable SimpleRNNs (``NetworkPlan/stackable(_:_:)``), one window, at inference. A
+    /// third such layer runs on its own.
+    func runsAsStack(_ index: Int, batch: Int) -> Bool {
+        batch == 1 && !plan.training && index + 1 < plan.layerCount && layers[index + 1].stackedPreGates != 0
+    }
+
+    /// Two stacked SimpleRNNs on one window, side by side: wave w runs the first layer's step
+    /// w, the second layer's input product for step w − 1 and its step w − 2, three products
+    /// that do not wait on each other, so that their chains of multiply-adds overlap (one
+    /// alone is a chain as long as the layer's units, then its tanh). Every sum is made in the
+    /// same order as layer by layer: the second layer's row of z starts from its bias, adds its
+    /// input's product and then its state's. The same bits. Each state goes to the front of its
+    /// step's row of z, where the next step and the second layer read it.
+    func stackedSimpleForward(_ first: Layer, _ second: Layer, input: UnsafePointer<Float>) {
+        let steps = first.input.steps
+        let a = first.units, b = second.units
+        let one = first.forwardState, two = second.forwardState
+        let zA = arena.floats(at: one.preGates), zB = arena.floats(at: second.stackedPreGates)
+        fillRows(zA, rows: steps, width: a, with: first.useBias ? arena.floats(at: one.bias) : nil)
+        matmulAccumulate(
+            m: steps, n: a, k: first.input.features, input, lda: first.input.features,
+            arena.floats(at: one.kernel), ldb: a, zA, ldc: a)
+        fillRows(zB, rows: steps, width: b, with: second.useBias ? arena.floats(at: two.bias) : nil)
+        let uA = arena.floats(at: one.recurrentKernel), wB = arena.floats(at: two.kernel), uB = arena.floats(at: two.recurrentKernel)
+        // Units that `threeRows` takes: whole half vectors, up to two vectors and a half.
+        let w = Vector.scalarCount, half = HalfVector.scalarCount
+        let together = a == b && a % half == 0 && a <= 2 * w + (w > half ? half : 0)
+        for w in 0..<steps + 2 {
+            // The first two waves and the last two have fewer than three products.
+            let hA = w == 0 ? arena.floats(at: one.initialHidden) : zA + (w - 1) * a
+            let hB = w <= 2 ? arena.floats(at: two.initialHidden) : zB + (w - 3) * b
+            if together && w >= 2 && w < steps {
+                threeRows(n: a, hA, uA, zA + w * a, zA + (w - 1) * a, wB, zB + (w - 1) * b, hB, uB, zB + (w - 2) * b)
+                continue
+            }
+            if w < steps {
+                multiplyAccumulateRow(n: a, k: a, hA, columnStride: 1, uA, ldb: a, zA + w * a, into: zA + w * a, TanhOfSums.self)
+            }
+            if w >= 1 && w <= steps {
+                let t = w - 1
+                multiplyAccumulateRow(n: b, k: a, zA + t * a, columnStride: 1, wB, ldb: b, zB + t * b, into: zB + t * b, Sums.self)
+            }
+            if w >= 2 {
+                let t = w - 2
+                multiplyAccumulateRow(n: b, k: b, hB, columnStride: 1, uB, ldb: b, zB + t * b, into: zB + t * b, TanhOfSums.self)
+            }
+        }
+        let output = arena.floats(at: second.outputBuffer)
+        if second.returnSequences {
+            copyFloats(zB, to: output, count: steps * b)
+        } else {
+            copyFloats(zB + (steps - 1) * b, to: output, count: b)
+        }
+    }
+}
+
+/// A wave of `stackedSimpleForward` for n units in both layers (whole half vectors, at most two
+/// vectors and, with 16 lanes, a half): `c1 = tanh(c1 + a1·b1)`, `c2 += a2·b2`, `c3 = tanh(c3 + a3·b3)`, each
+/// `[n] + [n]·[n × n]`, in one walk over k = n, each column's sum in the order of
+/// `multiplyAccumulateRow`.
+@inlinable
+func threeRows(
+    n: Int, _ a1: UnsafePointer<Float>, _ b1: UnsafePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
+    _ a2: UnsafePointer<Float>, _ b2: UnsafePointer<Float>, _ c2: UnsafeMutablePointer<Float>,
+    _ a3: UnsafePointer<Float>, _ b3: UnsafePointer<Float>, _ c3: UnsafeMutablePointer<Float>
+) {
+    let w = Vector.scalarCount, h = HalfVector.scalarCount
+    switch n / w {
+    case 0: threeRowsWalk(Vectors0.self, half: true, n: n, a1, b1, c1, a2, b2, c2, a3, b3, c3)
+    case 1: threeRowsWalk(Vectors1.self, half: n % w >= h, n: n, a1, b1, c1, a2, b2, c2, a3, b3, c3)
+    default: threeRowsWalk(Vectors2.self, half: n % w >= h, n: n, a1, b1, c1, a2, b2, c2, a3, b3, c3)
+    }
+}
+
+@inlinable @inline(__always)
+func threeRowsWalk<Count: VectorCount>(
+    _: Count.Type, half: Bool, n: Int, _ a1: UnsafePointer<Float>, _ b1: UnsafePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
+    _ a2: UnsafePointer<Float>, _ b2: UnsafePointer<Float>, _ c2: UnsafeMutablePointer<Float>,
+    _ a3: UnsafePointer<Float>, _ b3: UnsafePointer<Float>, _ c3: UnsafeMutablePointer<Float>
+) {
+    let w = Vector.scalarCount, full = Count.value, jh = full * w
+    let zero = Vector(repeating: 0), halfZero = HalfVector(repeating: 0)
+    var p0 = full > 0 ? load(c1) : zero, p1 = full > 1 ? load(c1 + w) : zero, ph: HalfVector = half ? load(c1 + jh) : halfZero
+    var q0 = full > 0 ? load(c2) : zero, q1 = full > 1 ? load(c2 + w) : zero, qh: HalfVector = half ? load(c2 + jh) : halfZero
+    var r0 = full > 0 ? load(c3) : zero, r1 = full > 1 ? load(c3 + w) : zero, rh: HalfVector = half ? load(c3 + jh) : halfZero
+    var bp1 = b1, bp2 = b2, bp3 = b3
+    for p in 0..<n {
+        let x1 = Vector(repeating: a1[p]), x2 = Vector(repeating: a2[p]), x3 = Vector(repeating: a3[p])
+        if full > 0 { p0 = multiplyAdd(p0, x1, load(bp1)); q0 = multiplyAdd(q0, x2, load(bp2)); r0 = multiplyAdd(r0, x3, load(bp3)) }
+        if full > 1 { p1 = multiplyAdd(p1, x1, load(bp1 + w)); q1 = multiplyAdd(q1, x2, load(bp2 + w)); r1 = multiplyAdd(r1, x3, load(bp3 + w)) }
+        if half {
+            ph = multiplyAdd(ph, lowLanes(x1), load(bp1 + jh)); qh = multiplyAdd(qh, lowLanes(x2), load(bp2 + jh))
+            rh = multiplyAdd(rh, lowLanes(x3), load(bp3 + jh))
+        }
+        bp1 += n; bp2 += n; bp3 += n
+    }
+    if full > 0 { store(TanhOfSums.finish(p0), c1); store(q0, c2); store(TanhOfSums.finish(r0), c3) }
+    if full > 1 { store(TanhOfSums.finish(p1), c1 + w); store(q1, c2 + w); store(TanhOfSums.finish(r1), c3 + w) }
+    if half { store(TanhOfSums.finishHalf(ph), c1 + jh); store(qh, c2 + jh); store(TanhOfSums.finishHalf(rh), c3 + jh) }
+}

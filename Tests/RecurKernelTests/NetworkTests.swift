@@ -200,11 +200,13 @@ enum Reference {
 
     @Test(arguments: [false, true])
     func forwardDoesNotAllocate(training: Bool) throws {
-        // Batch 1 without training takes its own paths for a tanh SimpleRNN and an LSTM whose
-        // units are whole vectors (OneWindowTests): the 16-unit LSTM and the tanh SimpleRNN.
+        // Batch 1 without training takes its own paths for a tanh SimpleRNN, an LSTM whose units
+        // are whole vectors and two tanh SimpleRNNs in a row (OneWindowTests): the 16-unit LSTM,
+        // the first two 8-unit SimpleRNNs side by side and the third alone.
         let network = try makeNetwork([
             .expandDims(), .recurrent(.lstm, units: 8, returnSequences: true, directions: .bidirectional),
-            .recurrent(.lstm, units: 16, returnSequences: true), .recurrent(.simple, units: 7, returnSequences: true),
+            .recurrent(.lstm, units: 16, returnSequences: true), .recurrent(.simple, units: 8, returnSequences: true),
+            .recurrent(.simple, units: 8, returnSequences: true), .recurrent(.simple, units: 8, returnSequences: true),
             .recurrent(.gruResetAfter, units: 6, returnSequences: true), .recurrent(.simple, units: 5, activation: .relu),
             .dense(units: 3, activation: .gelu), .activation(.tanh), .dense(units: 1), .elementwise(.multiply, 100),
         ], input: .vector(20), batch: 4, training: training)

@@ -27,11 +27,42 @@ import Testing
         .recurrent(.lstm, units: 16, recurrentActivation: .hardSigmoid),
     ]
 
+    /// Two or three tanh SimpleRNNs in a row: a window runs the first two side by side
+    /// (`stackedSimpleForward`), in one walk a step when their units are the same and whole half
+    /// vectors, else three walks.
+    static let stacks: [[Layer]] = [
+        [.recurrent(.simple, units: 40, returnSequences: true), .recurrent(.simple, units: 40)],
+        [.recurrent(.simple, units: 8, returnSequences: true), .recurrent(.simple, units: 8, returnSequences: true)],
+        [.recurrent(.simple, units: 16, returnSequences: true), .recurrent(.simple, units: 16, useBias: false)],
+        [.recurrent(.simple, units: 24, returnSequences: true), .recurrent(.simple, units: 24, returnSequences: true)],
+        [.recurrent(.simple, units: 32, returnSequences: true), .recurrent(.simple, units: 32)],
+        [.recurrent(.simple, units: 48, returnSequences: true), .recurrent(.simple, units: 48)],
+        [.recurrent(.simple, units: 12, returnSequences: true), .recurrent(.simple, units: 5)],
+        [
+            .recurrent(.simple, units: 40, returnSequences: true), .recurrent(.simple, units: 40, returnSequences: true),
+            .recurrent(.simple, units: 40),
+        ],
+        // Not a stack: the second layer is a relu SimpleRNN.
+        [.recurrent(.simple, units: 16, returnSequences: true), .recurrent(.simple, units: 16, activation: .relu)],
+    ]
+
     @Test(arguments: cases)
     func windowAloneIsItsRowOfABatch(layer: Layer) throws {
+        try check([layer])
+    }
+
+    @Test(arguments: stacks)
+    func stackedWindowIsItsRowOfABatch(layers: [Layer]) throws {
+        let network = try makeNetwork(layers, input: .sequence(7, 3), batch: 3)
+        let stacked = layers.count > 1 && layers[1].activation == .tanh
+        #expect((network.layers[1].stackedPreGates != 0) == stacked)
+        try check(layers)
+    }
+
+    func check(_ layers: [Layer]) throws {
         let steps = 7, features = 3, batch = 3
-        let network = try makeNetwork([layer], input: .sequence(steps, features), batch: batch)
-        let rowSize = steps * features, width = network.layers[0].output.count
+        let network = try makeNetwork(layers, input: .sequence(steps, features), batch: batch)
+        let rowSize = steps * features, width = network.layers[layers.count - 1].output.count
         let inputs = (0..<batch * rowSize).map { Float(sin(Double($0) * 0.37)) * 1.5 }
         network.input.update(from: inputs, count: inputs.count)
         network.forward(batch: batch)
@@ -41,7 +72,7 @@ import Testing
             network.forward(batch: 1)
             let alone = Array(UnsafeBufferPointer(start: network.output, count: width))
             let row = Array(together[b * width ..< (b + 1) * width])
-            #expect(alone.map(\.bitPattern) == row.map(\.bitPattern), "\(layer.cell) \(layer.units) units, window \(b)")
+            #expect(alone.map(\.bitPattern) == row.map(\.bitPattern), "\(layers.map { "\($0.cell) \($0.units)" }), window \(b)")
         }
     }
 }
