@@ -416,7 +416,7 @@ extension Network {
             let hA = w == 0 ? arena.floats(at: one.initialHidden) : zA + (w - 1) * a
             let hB = w <= 2 ? arena.floats(at: two.initialHidden) : zB + (w - 3) * b
             if together && w >= 2 && w < steps {
-                threeRows(n: a, hA, uA, zA + w * a, zA + (w - 1) * a, wB, zB + (w - 1) * b, hB, uB, zB + (w - 2) * b)
+                threeRows(n: a, hA, uA, zA + w * a, wB, zB + (w - 1) * b, hB, uB, zB + (w - 2) * b)
                 continue
             }
             if w < steps {
@@ -441,27 +441,31 @@ extension Network {
 }
 
 /// A wave of `stackedSimpleForward` for n units in both layers (whole half vectors, at most two
-/// vectors and, with 16 lanes, a half): `c1 = tanh(c1 + a1·b1)`, `c2 += a2·b2`, `c3 = tanh(c3 + a3·b3)`, each
-/// `[n] + [n]·[n × n]`, in one walk over k = n, each column's sum in the order of
-/// `multiplyAccumulateRow`.
+/// vectors and, with 16 lanes, a half): `c1 = tanh(c1 + a·b1)`, `c2 += a·b2` (the first layer's
+/// last state, `a`, meets both its recurrent kernel and the second layer's kernel: one
+/// broadcast for both, one load fewer in a walk that the loads bound) and
+/// `c3 = tanh(c3 + a3·b3)`, each `[n] + [n]·[n × n]`, in one walk over k = n, each column's sum
+/// in the order of `multiplyAccumulateRow`. The first two waves and the last two, with fewer
+/// products, make them one at a time (one walk for them with the missing rows skipped was 5%
+/// slower for E1).
 @inlinable
 func threeRows(
-    n: Int, _ a1: UnsafePointer<Float>, _ b1: UnsafePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
-    _ a2: UnsafePointer<Float>, _ b2: UnsafePointer<Float>, _ c2: UnsafeMutablePointer<Float>,
+    n: Int, _ a: UnsafePointer<Float>, _ b1: UnsafePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
+    _ b2: UnsafePointer<Float>, _ c2: UnsafeMutablePointer<Float>,
     _ a3: UnsafePointer<Float>, _ b3: UnsafePointer<Float>, _ c3: UnsafeMutablePointer<Float>
 ) {
     let w = Vector.scalarCount, h = HalfVector.scalarCount
     switch n / w {
-    case 0: threeRowsWalk(Vectors0.self, half: true, n: n, a1, b1, c1, a2, b2, c2, a3, b3, c3)
-    case 1: threeRowsWalk(Vectors1.self, half: n % w >= h, n: n, a1, b1, c1, a2, b2, c2, a3, b3, c3)
-    default: threeRowsWalk(Vectors2.self, half: n % w >= h, n: n, a1, b1, c1, a2, b2, c2, a3, b3, c3)
+    case 0: threeRowsWalk(Vectors0.self, half: true, n: n, a, b1, c1, b2, c2, a3, b3, c3)
+    case 1: threeRowsWalk(Vectors1.self, half: n % w >= h, n: n, a, b1, c1, b2, c2, a3, b3, c3)
+    default: threeRowsWalk(Vectors2.self, half: n % w >= h, n: n, a, b1, c1, b2, c2, a3, b3, c3)
     }
 }
 
 @inlinable @inline(__always)
 func threeRowsWalk<Count: VectorCount>(
-    _: Count.Type, half: Bool, n: Int, _ a1: UnsafePointer<Float>, _ b1: UnsafePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
-    _ a2: UnsafePointer<Float>, _ b2: UnsafePointer<Float>, _ c2: UnsafeMutablePointer<Float>,
+    _: Count.Type, half: Bool, n: Int, _ a: UnsafePointer<Float>, _ b1: UnsafePointer<Float>, _ c1: UnsafeMutablePointer<Float>,
+    _ b2: UnsafePointer<Float>, _ c2: UnsafeMutablePointer<Float>,
     _ a3: UnsafePointer<Float>, _ b3: UnsafePointer<Float>, _ c3: UnsafeMutablePointer<Float>
 ) {
     let w = Vector.scalarCount, full = Count.value, jh = full * w
@@ -471,11 +475,11 @@ func threeRowsWalk<Count: VectorCount>(
     var r0 = full > 0 ? load(c3) : zero, r1 = full > 1 ? load(c3 + w) : zero, rh: HalfVector = half ? load(c3 + jh) : halfZero
     var bp1 = b1, bp2 = b2, bp3 = b3
     for p in 0..<n {
-        let x1 = Vector(repeating: a1[p]), x2 = Vector(repeating: a2[p]), x3 = Vector(repeating: a3[p])
-        if full > 0 { p0 = multiplyAdd(p0, x1, load(bp1)); q0 = multiplyAdd(q0, x2, load(bp2)); r0 = multiplyAdd(r0, x3, load(bp3)) }
-        if full > 1 { p1 = multiplyAdd(p1, x1, load(bp1 + w)); q1 = multiplyAdd(q1, x2, load(bp2 + w)); r1 = multiplyAdd(r1, x3, load(bp3 + w)) }
+        let x = Vector(repeating: a[p]), x3 = Vector(repeating: a3[p])
+        if full > 0 { p0 = multiplyAdd(p0, x, load(bp1)); q0 = multiplyAdd(q0, x, load(bp2)); r0 = multiplyAdd(r0, x3, load(bp3)) }
+        if full > 1 { p1 = multiplyAdd(p1, x, load(bp1 + w)); q1 = multiplyAdd(q1, x, load(bp2 + w)); r1 = multiplyAdd(r1, x3, load(bp3 + w)) }
         if half {
-            ph = multiplyAdd(ph, lowLanes(x1), load(bp1 + jh)); qh = multiplyAdd(qh, lowLanes(x2), load(bp2 + jh))
+            ph = multiplyAdd(ph, lowLanes(x), load(bp1 + jh)); qh = multiplyAdd(qh, lowLanes(x), load(bp2 + jh))
             rh = multiplyAdd(rh, lowLanes(x3), load(bp3 + jh))
         }
         bp1 += n; bp2 += n; bp3 += n
