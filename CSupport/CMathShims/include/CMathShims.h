@@ -3,7 +3,7 @@
 
 /* The kernel's only C: libm's single-precision functions, reached through compiler builtins
    so that the kernel imports no C library module (the technique of swift-numerics'
-   _NumericsShims). The calls resolve to libm at the final link. */
+   _NumericsShims), and the lane selections below. The calls resolve to libm at the final link. */
 
 static inline __attribute__((always_inline)) float recur_expf(float x) { return __builtin_expf(x); }
 static inline __attribute__((always_inline)) float recur_expm1f(float x) { return __builtin_expm1f(x); }
@@ -22,9 +22,13 @@ static inline __attribute__((always_inline)) double recur_log(double x) { return
 /* Lane selections for the kernel's vector tanh, sigmoid and relu (FastMath.swift): a lane is
    replaced where a comparison holds, as the bits of a compare's mask select it. In Swift the
    standard library's `replace(with:where:)` is a loop over the lanes until LLVM makes it one
-   instruction, too late for Swift's inliner, which then leaves every tanh and sigmoid in a
-   large caller (an LSTM step on one window) a call. Compiled by Clang and inlined by LLVM. The
-   16-lane forms serve AVX-512 builds, the 8-lane ones the others. */
+   instruction, too late for Swift's inliner: it inlines an `@inline(__always)` function into a
+   caller of more than 64 blocks only if the function has at most 64 itself, and those loops
+   gave tanh and sigmoid 97 each, so that every one after the first in a large caller (an LSTM
+   step on one window) stayed a call. Here they are one block; Clang compiles them and LLVM
+   inlines them. The 16-lane forms serve AVX-512 builds, the 8-lane ones the others. (Swift's own
+   bitwise select on a mask's bits gave the same block count but code that moved the mask lane
+   pair by lane pair: 7 times slower.) */
 #define RECUR_LANE_SELECTIONS(N) \
     typedef float recur_float##N __attribute__((ext_vector_type(N))); \
     typedef int recur_int##N __attribute__((ext_vector_type(N))); \
