@@ -146,22 +146,16 @@ extension Network {
     ) {
         let rowStride = outputStride ?? layer.units
         let steps = layer.input.steps
-        let inputWidth = layer.input.features
         let units = layer.units
         let gateWidth = layer.cell.gateCount * units
         let cachedSteps = plan.training ? steps : 1
-        let kernel = arena.floats(at: state.kernel)
         let recurrentKernel = arena.floats(at: state.recurrentKernel)
         let bias: UnsafeMutablePointer<Float>? = layer.useBias ? arena.floats(at: state.bias) : nil
         let preGates = arena.floats(at: state.preGates)
         let act = layer.activation
         let recurrentAct = layer.recurrentActivation
 
-        // x W + b for every step: [batch · steps, G].
-        fillRows(preGates, rows: batch * steps, width: gateWidth, with: bias)
-        matmulAccumulate(
-            m: batch * steps, n: gateWidth, k: inputWidth, input, lda: inputWidth,
-            kernel, ldb: gateWidth, preGates, ldc: gateWidth)
+        projectInput(layer, state, input: input, rows: batch * steps, into: preGates)
 
         let preStride = steps * gateWidth
         let hiddenStride = cachedSteps * units
@@ -304,6 +298,15 @@ extension Network {
 }
 
 extension Network {
+    /// `x W + b` for `rows` rows of the input (every step of every sample): `[rows, G]`.
+    func projectInput(_ layer: Layer, _ state: RecurrentBuffers, input: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>) {
+        let inputWidth = layer.input.features, gateWidth = layer.cell.gateCount * layer.units
+        fillRows(z, rows: rows, width: gateWidth, with: layer.useBias ? arena.floats(at: state.bias) : nil)
+        matmulAccumulate(
+            m: rows, n: gateWidth, k: inputWidth, input, lda: inputWidth,
+            arena.floats(at: state.kernel), ldb: gateWidth, z, ldc: gateWidth)
+    }
+
     /// `state` seen from batch row `row` on: every buffer that holds a row per sample starts
     /// `row` rows later; the weights stay. (A buffer the layer does not use is at offset 0, the
     /// layer table, and stays there.)
@@ -402,32 +405,29 @@ extension Network {
         let a = first.units, b = second.units
         let one = first.forwardState, two = second.forwardState
         let zA = arena.floats(at: one.preGates), zB = arena.floats(at: second.stackedPreGates)
-        fillRows(zA, rows: steps, width: a, with: first.useBias ? arena.floats(at: one.bias) : nil)
-        matmulAccumulate(
-            m: steps, n: a, k: first.input.features, input, lda: first.input.features,
-            arena.floats(at: one.kernel), ldb: a, zA, ldc: a)
+        projectInput(first, one, input: input, rows: steps, into: zA)
         fillRows(zB, rows: steps, width: b, with: second.useBias ? arena.floats(at: two.bias) : nil)
         let uA = arena.floats(at: one.recurrentKernel), wB = arena.floats(at: two.kernel), uB = arena.floats(at: two.recurrentKernel)
         // Units that `threeRows` takes: whole half vectors, up to two vectors and a half.
         let w = Vector.scalarCount, half = HalfVector.scalarCount
         let together = a == b && a % half == 0 && a <= 2 * w + (w > half ? half : 0)
-        for w in 0..<steps + 2 {
+        for wave in 0..<steps + 2 {
             // The first two waves and the last two have fewer than three products.
-            let hA = w == 0 ? arena.floats(at: one.initialHidden) : zA + (w - 1) * a
-            let hB = w <= 2 ? arena.floats(at: two.initialHidden) : zB + (w - 3) * b
-            if together && w >= 2 && w < steps {
-                threeRows(n: a, hA, uA, zA + w * a, wB, zB + (w - 1) * b, hB, uB, zB + (w - 2) * b)
+            let hA = wave == 0 ? arena.floats(at: one.initialHidden) : zA + (wave - 1) * a
+            let hB = wave <= 2 ? arena.floats(at: two.initialHidden) : zB + (wave - 3) * b
+            if together && wave >= 2 && wave < steps {
+                threeRows(n: a, hA, uA, zA + wave * a, wB, zB + (wave - 1) * b, hB, uB, zB + (wave - 2) * b)
                 continue
             }
-            if w < steps {
-                multiplyAccumulateRow(n: a, k: a, hA, columnStride: 1, uA, ldb: a, zA + w * a, into: zA + w * a, TanhOfSums.self)
+            if wave < steps {
+                multiplyAccumulateRow(n: a, k: a, hA, columnStride: 1, uA, ldb: a, zA + wave * a, into: zA + wave * a, TanhOfSums.self)
             }
-            if w >= 1 && w <= steps {
-                let t = w - 1
+            if wave >= 1 && wave <= steps {
+                let t = wave - 1
                 multiplyAccumulateRow(n: b, k: a, zA + t * a, columnStride: 1, wB, ldb: b, zB + t * b, into: zB + t * b, Sums.self)
             }
-            if w >= 2 {
-                let t = w - 2
+            if wave >= 2 {
+                let t = wave - 2
                 multiplyAccumulateRow(n: b, k: b, hB, columnStride: 1, uB, ldb: b, zB + t * b, into: zB + t * b, TanhOfSums.self)
             }
         }
