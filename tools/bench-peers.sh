@@ -2,7 +2,7 @@
 # Builds recur in release and benchmarks it against Keras/TensorFlow and LiteRT on the course
 # models, interleaved; writes docs/performance.md and docs/performance.json.
 #
-#   tools/bench-peers.sh             # full run (about 10-15 minutes on the shared 2-core box)
+#   tools/bench-peers.sh             # full run (6 minutes on an idle 2-core box, more when it is shared)
 #   tools/bench-peers.sh --quick     # E1 and E3, fewer rounds (about 3 minutes)
 #   tools/bench-peers.sh --models e1 --rounds 3    # any option of tools/bench_peers.py
 #

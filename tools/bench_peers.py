@@ -2,7 +2,7 @@
 
 Run it through the wrapper, which builds recur in release first::
 
-    tools/bench-peers.sh            # full run (about 12-15 minutes on the shared, loaded 2-core box)
+    tools/bench-peers.sh            # full run (6 minutes on an idle 2-core box, more when it is shared)
     tools/bench-peers.sh --quick    # E1 and E3 only, fewer rounds (about 3 minutes)
 
 or directly, against an existing release build::
@@ -17,7 +17,8 @@ E4 = e4_bilstm3 (the course's models, trained by real Keras):
 
 * batch-1 forecast of one 20-step window: Keras ``model.predict`` (the course loop's call),
   Keras direct call ``model(x, training=False)``, Keras ``tf.function`` call, LiteRT
-  ``invoke()`` on several conversions (see below), and ``recur bench MODEL --json``;
+  ``invoke()`` on several conversions (see below), each with ``num_threads`` 1 and 2, and
+  ``recur bench MODEL --json``;
 * batch-128 throughput (windows/s): Keras predict and tf.function, LiteRT with a batch
   dimension, ``recur bench --batch 128``;
 * the whole 1,441-window forecast of the course series: ``recur forecast MODEL --split 20``
@@ -25,7 +26,9 @@ E4 = e4_bilstm3 (the course's models, trained by real Keras):
   one batched ``model.predict`` and a LiteRT loop;
 * training seconds per epoch with the course's recipes (E1: SimpleRNN(40)x2, Huber, SGD 5e-5
   momentum 0.9, batch 128; E3: BiLSTM(32)x2, MSE, SGD 1e-6 momentum 0.9, batch 32): Keras
-  ``model.fit`` (first epoch, which traces, skipped) against ``recur train``;
+  ``model.fit`` (first epoch, which traces, skipped) against ``recur train``; Keras's epochs are
+  timed per batch too, because an epoch's first batch waits for the shuffle buffer to fill and
+  that wait moves an epoch's time by a factor of two;
 * peak RSS of every process: ``ru_maxrss`` of that child as GNU time (/usr/bin/time) reports it
   (see ``Runner.run`` for why not ``os.wait4`` or RUSAGE_CHILDREN from this process);
 * the machine: CPU, cores, load average, and a single-threaded SGEMM figure (numpy/OpenBLAS,
@@ -56,8 +59,9 @@ fused-LSTM conversion takes about a minute):
   ``reset_all_variables()`` runs (and is timed) before every invoke;
 * ``fused_noclip``: the same flatbuffer with ``cell_clip`` patched to 0 (Keras's semantics).
 
-"LiteRT best" is the fastest conversion whose outputs match Keras within the parity tolerance
-``1e-5 * max(|keras|, 1)`` on all 1,441 course windows (the clipped fused conversion does not).
+"LiteRT best" is the fastest conversion, with one thread or two, whose outputs match Keras within
+the parity tolerance ``1e-5 * max(|keras|, 1)`` on all 1,441 course windows (the clipped fused
+conversion does not).
 
 FLOPs per window are counted from the layer shapes (see ``count_flops``): 2 per multiply-add in
 every matrix product, 1 per add that combines the input and recurrent products, 1 per bias add,
@@ -117,7 +121,7 @@ PROFILES = {
     # timed per model (0 = all 1,441); train_rounds; keras/recur epochs per training process.
     "full": dict(models="e1,e2,e3,e4", rounds=5, keras_s=1.0, keras_min=4, litert_s=0.3, litert_min=200,
                  recur_iters=4000, course_windows=40, forecast_runs=3, train_rounds=3,
-                 keras_epochs={"e1": 8, "e3": 5}, recur_epochs={"e1": 40, "e3": 10}, sgemm_reps=10, gemm_rounds=3),
+                 keras_epochs={"e1": 11, "e3": 11}, recur_epochs={"e1": 40, "e3": 10}, sgemm_reps=10, gemm_rounds=3),
     "quick": dict(models="e1,e3", rounds=2, keras_s=0.6, keras_min=3, litert_s=0.2, litert_min=100,
                   recur_iters=3000, course_windows=20, forecast_runs=2, train_rounds=1,
                   keras_epochs={"e1": 4, "e3": 3}, recur_epochs={"e1": 20, "e3": 5}, sgemm_reps=5, gemm_rounds=1),
@@ -523,7 +527,7 @@ def worker_litert_latency(args):
         cmd = json.loads(line)
         if cmd.get("cmd") == "quit":
             break
-        key = (cmd["file"], cmd["batch"])
+        key = (cmd["file"], cmd["batch"], cmd.get("threads", 1))
         if key not in interpreters:
             it, i, o = litert_interpreter(cmd["file"], cmd["batch"], cmd.get("threads", 1))
             it.set_tensor(i, windows[:cmd["batch"]])
@@ -634,17 +638,27 @@ def worker_keras_train(args):
     model.compile(loss=loss, optimizer=keras.optimizers.SGD(learning_rate=r["lr"], momentum=r["momentum"]),
                   metrics=["mae"])
     ds = course.windowed_dataset(course.x_train, course.window_size, r["batch"], r["shuffle"])
-    times = []
+    times, first_batch, other_batches = [], [], []
 
     class Timer(keras.callbacks.Callback):
+        # Per batch as well: an epoch's first batch waits for the shuffle buffer to fill.
         def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
+            self.t = self.last = time.perf_counter()
+            self.batches = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            now = time.perf_counter()
+            self.batches.append(now - self.last)
+            self.last = now
 
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.t)
+            first_batch.append(self.batches[0])
+            other_batches.append(statistics.median(self.batches[1:]) if len(self.batches) > 1 else None)
 
     hist = model.fit(ds, epochs=args.epochs, callbacks=[Timer()], verbose=0)
-    emit({"import_s": t_import, "epoch_s": times, "loss": [float(x) for x in hist.history["loss"]],
+    emit({"import_s": t_import, "epoch_s": times, "first_batch_s": first_batch,
+          "median_other_batch_s": other_batches, "loss": [float(x) for x in hist.history["loss"]],
           "params": int(model.count_params()),
           "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
           "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()})
@@ -956,10 +970,10 @@ def main_orchestrate(opts):
                     b["maxrss_kb"] = out["maxrss_kb"]
                     return b
 
-                peers = [("keras", "predict", 1), ("keras", "call", 1), ("keras", "tf_function", 1)]
-                peers += [("litert", v, 1) for v in sorted(variants(name, 1))]
-                peers += [("keras", "predict", 128), ("keras", "tf_function", 128)]
-                peers += [("litert", v, 128) for v in sorted(variants(name, 128))]
+                peers = [("keras", "predict", 1, 0), ("keras", "call", 1, 0), ("keras", "tf_function", 1, 0)]
+                peers += [("litert", v, 1, t) for v in sorted(variants(name, 1)) for t in (1, 2)]
+                peers += [("keras", "predict", 128, 0), ("keras", "tf_function", 128, 0)]
+                peers += [("litert", v, 128, 1) for v in sorted(variants(name, 128))]
                 if r % 2:
                     peers.reverse()
                 rnd = {"round": r, "loadavg": loadavg(), "peers": {}}
@@ -967,8 +981,8 @@ def main_orchestrate(opts):
                 before = recur_bench()
                 before1 = recur_bench(ONE_THREAD)
                 before2 = recur_bench(TWO_THREADS) if bidirectional else None
-                for engine, method, batch in peers:
-                    key = "%s_%s/b%d" % (engine, method, batch)
+                for engine, method, batch, threads in peers:
+                    key = "%s_%s%s/b%d" % (engine, method, TWO_THREAD_SUFFIX if threads == 2 else "", batch)
                     if engine == "keras":
                         seconds, low = prof["keras_s"], prof["keras_min"]
                         if method == "call" or batch > 1:
@@ -976,7 +990,7 @@ def main_orchestrate(opts):
                         us = keras_w.ask(model=name, method=method, batch=batch, seconds=seconds, min_calls=low)["us"]
                     else:
                         v = variants(name, batch)[method]
-                        us = litert_w.ask(file=v["file"], batch=batch, stateful=v["stateful"], seconds=prof["litert_s"],
+                        us = litert_w.ask(file=v["file"], batch=batch, threads=threads, stateful=v["stateful"], seconds=prof["litert_s"],
                                           min_calls=prof["litert_min"] if batch == 1 else 5)["us"]
                     s = summarize(us)
                     s["samples_us"] = us if len(us) <= 60 else None
@@ -1139,6 +1153,27 @@ def main_orchestrate(opts):
 # ==============================================================================================
 # Analysis and the report
 # ==============================================================================================
+TWO_THREAD_SUFFIX = "-2t"  # a LiteRT row's key with num_threads=2: litert_unrolled-2t/b1
+
+
+def litert_variant(key):
+    """The conversion a LiteRT row measured: 'litert_unrolled-2t/b1' -> 'unrolled/b1'."""
+    method, batch = key[len("litert_"):].split("/")
+    return "%s/%s" % (method[:-len(TWO_THREAD_SUFFIX)] if method.endswith(TWO_THREAD_SUFFIX) else method, batch)
+
+
+def epoch_spread(rounds):
+    """Keras's timed epochs over all rounds: their spread, and what an epoch's first batch (which
+    waits for the shuffle buffer to fill) and its other batches take."""
+    epochs = [e for r in rounds for e in r["keras"]["timed_epoch_s"]]
+    firsts = [f for r in rounds for f in r["keras"].get("first_batch_s", [])[1:]]
+    others = [o for r in rounds for o in r["keras"].get("median_other_batch_s", [])[1:] if o is not None]
+    return {"min": min(epochs), "max": max(epochs), "median": statistics.median(epochs),
+            "mean": statistics.fmean(epochs), "count": len(epochs),
+            "first_batch_min": min(firsts) if firsts else None, "first_batch_max": max(firsts) if firsts else None,
+            "other_batch_median": statistics.median(others) if others else None}
+
+
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -1189,7 +1224,7 @@ def analyse(res, names):
                             "n": sum(p["n"] for p in per), "gflops": flops / m / 1e3},
                            **ratio_fields([(r, r["peers"][k]["median_us"]) for r in rounds if k in r["peers"]]))
             if k.startswith("litert_"):
-                v = res["models"][name]["variants"].get(k[len("litert_"):])
+                v = res["models"][name]["variants"].get(litert_variant(k))
                 if v:
                     rows[k]["parity"] = v["parity"]
         # LiteRT best: per round, the fastest Keras-equivalent conversion
@@ -1217,7 +1252,7 @@ def analyse(res, names):
                 t[k].update({"ratio_recur%s_time_over_peer" % suffix: med(ratios), "ratio%s_min" % suffix: min(ratios),
                              "ratio%s_max" % suffix: max(ratios)})
             if k.startswith("litert_"):
-                v = res["models"][name]["variants"].get(k[len("litert_"):])
+                v = res["models"][name]["variants"].get(litert_variant(k))
                 if v:
                     t[k]["parity"] = v["parity"]
         for k in t:
@@ -1279,6 +1314,7 @@ def analyse(res, names):
             "gflops": {"keras": epoch_flops / k / 1e9, "recur": epoch_flops / rr / 1e9,
                        "recur_1thread": epoch_flops / r1 / 1e9} if epoch_flops else None,
             "keras_epochs_timed": sum(len(r["keras"]["timed_epoch_s"]) for r in rounds),
+            "keras_pooled": epoch_spread(rounds),
             "recur_epochs_timed": sum(len(r["recur"]["timed_epoch_s"]) for r in rounds),
         }
 
@@ -1310,7 +1346,7 @@ def analyse(res, names):
             sp2 = 1 / b["litert_best"]["ratio_recur_2threads_over_peer"]
             measured = "%.2fx; with `RECUR_THREADS=2`: %.2fx" % (sp, sp2)
             note += ("; with `RECUR_THREADS=2` (the two directions of each Bidirectional layer on the two cores, "
-                     "which recur does not do for single windows unless asked) recur takes %.2f µs, %.2fx: %s" % (
+                     "which recur does not do for single windows unless asked) recur takes %.2f µs, %.2fx against LiteRT's best of one and two threads: %s" % (
                          b["recur_2threads"]["median_us"], sp2, "would meet the target" if sp2 >= 5 else "not enough either"))
         target(6, "%s batch-1 forecast >= 5x faster than LiteRT's best, outputs within tolerance" % name.upper(),
                measured, ok, note)
@@ -1419,7 +1455,7 @@ def render_markdown(res, names, opts):
           sg["start"]["cpu_over_wall"], sg["end"]["gflops_best"], sg["end"]["gflops_median"],
           sg["end"].get("gflops_per_cpu_second", float("nan")), sg["end"]["cpu_over_wall"]))
     w("**Versions.** recur `%s` (%s; binary %s built %s, sha256 %s…)%s; Swift: %s; Python %s; tensorflow-cpu %s, "
-      "keras %s, tf-keras %s, ai-edge-litert %s (LiteRT's `Interpreter`, default XNNPACK delegate, 1 thread), "
+      "keras %s, tf-keras %s, ai-edge-litert %s (LiteRT's `Interpreter`, default XNNPACK delegate, 1 thread; at batch 1 also `num_threads=2`), "
       "numpy %s. TensorFlow ran with its defaults (TF_ENABLE_ONEDNN_OPTS %s, no op determinism; it may use both "
       "cores), as the course runs it.\n" % (
           R["git_head"], R["git_head_subject"], R["binary"], R["built"], R["sha256_16"],
@@ -1485,6 +1521,22 @@ def render_markdown(res, names, opts):
     for recipe, t in S["training"].items():
         w("* Training %s: recur %s s/epoch by default, %s s/epoch with `RECUR_THREADS=1`; Keras %s s/epoch." % (
             recipe.upper(), fnum(t["recur_epoch_s"]), fnum(t["recur_1thread_epoch_s"]), fnum(t["keras_epoch_s"])))
+        kp = t.get("keras_pooled")
+        if kp and kp.get("first_batch_min") is not None:
+            w("* Training %s, Keras's epochs: %d timed, %s–%s s (pooled median %s s, mean %s s; at the mean recur "
+              "would be %s× faster). An epoch's first batch takes %s–%s s, because it waits for the course's "
+              "shuffle buffer (1,000 windows) to fill from the windowing pipeline; its other batches take a median "
+              "of %s s each. How long that wait is moves an epoch between the two ends of its range." % (
+                  recipe.upper(), kp["count"], fnum(kp["min"]), fnum(kp["max"]), fnum(kp["median"]), fnum(kp["mean"]),
+                  fnum(kp["mean"] / t["recur_epoch_s"]), fnum(kp["first_batch_min"]), fnum(kp["first_batch_max"]),
+                  fnum(kp["other_batch_median"])))
+            if t.get("epoch_flops"):
+                need = t["epoch_flops"] * 20 / kp["min"] / 1e9
+                w("* Training %s against Keras's fastest epoch in this run (%s s): 20× would take recur %s s per "
+                  "epoch, %s GFLOP/s, which is %s%% of two cores at the single-threaded SGEMM figure (%s GFLOP/s "
+                  "each). recur's epoch runs at %s GFLOP/s." % (
+                      recipe.upper(), fnum(kp["min"]), fnum(kp["min"] / 20), fnum(need),
+                      fnum(100 * need / (2 * S["sgemm_gflops"])), fnum(S["sgemm_gflops"]), fnum(t["gflops"]["recur"])))
     floor = res.get("recur_baseline_rss_kb", 0) / 1024
     w("* Memory: `recur --help`, which loads no model, peaks at %.1f MB%s." % (floor, (
         ": the binary and its shared libraries alone exceed the forecasting target (12 MB), so no arena size "
@@ -1514,7 +1566,11 @@ def render_markdown(res, names, opts):
         "litert_unrolled/b1": "LiteRT `unrolled` (unroll=True, straight-line ops)",
         "litert_fused/b1": "LiteRT `fused` (UNIDIRECTIONAL_SEQUENCE_LSTM, cell_clip=10)",
         "litert_fused_noclip/b1": "LiteRT `fused_noclip` (same, cell_clip patched to 0)",
-        "litert_best": "**LiteRT best** (fastest Keras-equivalent conversion per round)",
+        "litert_while-2t/b1": "LiteRT `while`, `num_threads=2`",
+        "litert_unrolled-2t/b1": "LiteRT `unrolled`, `num_threads=2`",
+        "litert_fused-2t/b1": "LiteRT `fused`, `num_threads=2`",
+        "litert_fused_noclip-2t/b1": "LiteRT `fused_noclip`, `num_threads=2`",
+        "litert_best": "**LiteRT best** (fastest Keras-equivalent conversion per round, one or two threads)",
         "litert_fastest_any": "LiteRT fastest of all conversions, right or wrong",
     }
 
@@ -1533,7 +1589,8 @@ def render_markdown(res, names, opts):
         w("|---|---|---|---|---|---|---|---|---|")
         order = [k for k in ("recur", "recur_1thread", "recur_2threads") if k in rows] + [k for k in (
             "keras_predict/b1", "keras_call/b1", "keras_tf_function/b1", "litert_while/b1", "litert_unrolled/b1",
-            "litert_fused/b1", "litert_fused_noclip/b1", "litert_best", "litert_fastest_any") if k in rows]
+            "litert_fused/b1", "litert_fused_noclip/b1", "litert_while-2t/b1", "litert_unrolled-2t/b1",
+            "litert_fused-2t/b1", "litert_fused_noclip-2t/b1", "litert_best", "litert_fastest_any") if k in rows]
         for k in order:
             r = rows[k]
             p99 = fnum(r.get("p99_us"))
