@@ -27,8 +27,8 @@ E4 = e4_bilstm3 (the course's models, trained by real Keras):
 * training seconds per epoch with the course's recipes (E1: SimpleRNN(40)x2, Huber, SGD 5e-5
   momentum 0.9, batch 128; E3: BiLSTM(32)x2, MSE, SGD 1e-6 momentum 0.9, batch 32): Keras
   ``model.fit`` (first epoch, which traces, skipped) against ``recur train``; Keras's epochs are
-  timed per batch too, because an epoch's first batch waits for the shuffle buffer to fill and
-  that wait moves an epoch's time by a factor of two;
+  timed per batch too, because an epoch's first batch waits for the shuffle buffer to fill, and
+  that wait makes most of the spread of an epoch's time (up to a factor of two);
 * peak RSS of every process: ``ru_maxrss`` of that child as GNU time (/usr/bin/time) reports it
   (see ``Runner.run`` for why not ``os.wait4`` or RUSAGE_CHILDREN from this process);
 * the machine: CPU, cores, load average, and a single-threaded SGEMM figure (numpy/OpenBLAS,
@@ -1165,13 +1165,21 @@ def litert_variant(key):
 def epoch_spread(rounds):
     """Keras's timed epochs over all rounds: their spread, and what an epoch's first batch (which
     waits for the shuffle buffer to fill) and its other batches take."""
-    epochs = [e for r in rounds for e in r["keras"]["timed_epoch_s"]]
-    firsts = [f for r in rounds for f in r["keras"].get("first_batch_s", [])[1:]]
-    others = [o for r in rounds for o in r["keras"].get("median_other_batch_s", [])[1:] if o is not None]
-    return {"min": min(epochs), "max": max(epochs), "median": statistics.median(epochs),
-            "mean": statistics.fmean(epochs), "count": len(epochs),
-            "first_batch_min": min(firsts) if firsts else None, "first_batch_max": max(firsts) if firsts else None,
-            "other_batch_median": statistics.median(others) if others else None}
+    epochs, firsts, others = [], [], []
+    for r in rounds:
+        k = r["keras"]
+        timed = len(k["timed_epoch_s"])  # the last ones: the first epoch, which traces, is not timed
+        epochs += k["timed_epoch_s"]
+        firsts += k.get("first_batch_s", [])[-timed:]
+        others += [o for o in k.get("median_other_batch_s", [])[-timed:] if o is not None]
+    out = {"min": min(epochs), "max": max(epochs), "median": statistics.median(epochs),
+           "mean": statistics.fmean(epochs), "count": len(epochs),
+           "first_batch_min": None, "first_batch_max": None, "rest_min": None, "rest_max": None,
+           "other_batch_median": statistics.median(others) if others else None}
+    if len(firsts) == len(epochs):
+        rest = [e - f for e, f in zip(epochs, firsts)]
+        out.update(first_batch_min=min(firsts), first_batch_max=max(firsts), rest_min=min(rest), rest_max=max(rest))
+    return out
 
 
 def med(xs):
@@ -1526,10 +1534,10 @@ def render_markdown(res, names, opts):
             w("* Training %s, Keras's epochs: %d timed, %s–%s s (pooled median %s s, mean %s s; at the mean recur "
               "would be %s× faster). An epoch's first batch takes %s–%s s, because it waits for the course's "
               "shuffle buffer (1,000 windows) to fill from the windowing pipeline; its other batches take a median "
-              "of %s s each. How long that wait is moves an epoch between the two ends of its range." % (
+              "of %s s each. Without its first batch an epoch takes %s–%s s: the wait makes most of the spread." % (
                   recipe.upper(), kp["count"], fnum(kp["min"]), fnum(kp["max"]), fnum(kp["median"]), fnum(kp["mean"]),
                   fnum(kp["mean"] / t["recur_epoch_s"]), fnum(kp["first_batch_min"]), fnum(kp["first_batch_max"]),
-                  fnum(kp["other_batch_median"])))
+                  fnum(kp["other_batch_median"]), fnum(kp["rest_min"]), fnum(kp["rest_max"])))
             if t.get("epoch_flops"):
                 need = t["epoch_flops"] * 20 / kp["min"] / 1e9
                 w("* Training %s against Keras's fastest epoch in this run (%s s): 20× would take recur %s s per "
