@@ -15,11 +15,17 @@ shipped models do not have:
   debug build streams a million samples through it in seconds (the allocation tests).
 * ``two_outputs.h5``: ``Input(shape=[None, 1]) -> SimpleRNN(4) -> Dense(2)``, two values per
   window, which ``--horizon`` must refuse.
+* ``stateful_fixed_window.h5``: ``Input(batch_shape=[1, 4, 1]) -> LSTM(3, stateful=True) ->
+  Dense(1)``, a stateful model whose file fixes windows of 4 steps, which ``recur stream`` (one
+  sample per step for a stateful model) must refuse.
+
+With names as arguments, writes only those models.
 
 Weights: every weight is overwritten with ``RandomState(crc32(name)).uniform(-0.5, 0.5)`` so that
 the files do not depend on Keras's initializer streams.
 """
 import os
+import sys
 import zlib
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -34,6 +40,8 @@ OUT = os.path.join(ROOT, "Tests", "Fixtures", "stream")
 
 
 def save(name, layers):
+    if len(sys.argv) > 1 and name not in sys.argv[1:]:
+        return
     keras.backend.clear_session()
     model = keras.Sequential(layers)
     for weight in model.weights:
@@ -47,3 +55,4 @@ os.makedirs(OUT, exist_ok=True)
 save("fixed_window", [keras.Input(shape=[12, 1]), keras.layers.SimpleRNN(6), keras.layers.Dense(1)])
 save("tiny_rnn", [keras.Input(shape=[None, 1]), keras.layers.SimpleRNN(3), keras.layers.Dense(1)])
 save("two_outputs", [keras.Input(shape=[None, 1]), keras.layers.SimpleRNN(4), keras.layers.Dense(2)])
+save("stateful_fixed_window", [keras.Input(batch_shape=(1, 4, 1)), keras.layers.LSTM(3, stateful=True), keras.layers.Dense(1)])

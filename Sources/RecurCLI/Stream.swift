@@ -18,6 +18,11 @@ struct Stream: RecurCommand {
             the line holds the next H forecasts, comma-separated, each made from a window that \
             ends with the forecasts before it.
 
+            A stateful model (Keras's stateful=True) takes each sample as one step, its state \
+            carried from step to step as Keras's predict carries it from call to call: the \
+            window is one step, every line gives a forecast, and a horizon runs ahead of the \
+            state without changing it. --warmup runs the whole history through it.
+
             A line that is not a finite float32 (text, nan, inf, a number beyond float32's \
             range, a line without the field --column asks for, a line longer than \
             \(StreamLoop.lineCapacity) bytes) is reported on standard error as \
@@ -74,7 +79,8 @@ struct Stream: RecurCommand {
         recur_install_stop_handlers()
         recur_hold_stop_signals()
         let model = try modelOptions.load(self.model)
-        let network = try model.makeNetwork(window: window, batch: 1)
+        if let rows = model.statefulBatch { try checkStateful(model, batch: rows) }
+        let network = try model.makeNetwork(window: window ?? (model.isStateful ? 1 : nil), batch: 1)
         let plan = network.plan
         // makeNetwork has refused a model of any length without --window.
         let window = self.window ?? model.fixedWindow ?? plan.input.rows
@@ -110,6 +116,17 @@ struct Stream: RecurCommand {
                 throw .data("\(skipped) \(skipped == 1 ? "line" : "lines") of standard input \(skipped == 1 ? "was" : "were") skipped")
             }
         }
+    }
+
+    /// A stateful model streams one sequence, one sample per step: a window of one step.
+    func checkStateful(_ model: KerasModel, batch rows: Int) throws(RecurError) {
+        if let fixed = model.fixedWindow, fixed != 1 {
+            throw .data("\(model.path) is stateful with windows of \(fixed) steps; recur stream feeds a stateful model one sample per step")
+        }
+        if let window, window != 1 {
+            throw .usage("\(model.path) is stateful: recur stream feeds it one sample per step, its state carried from step to step, so --window can only be 1")
+        }
+        guard rows == 1 else { throw .data("\(model.path) is stateful with a batch of \(rows); recur stream runs one sequence") }
     }
 
     /// The `--stats` lines.

@@ -2,9 +2,9 @@ import CIOSupport
 import Glibc
 import RecurKernel
 
-/// The loop of `recur stream`: reads one sample per line from a file descriptor, keeps the last
-/// `window` samples, and once it has them writes the forecast for the next step, one line per
-/// sample, each with one write(2) before the next read.
+/// The loop of `recur stream`: reads one sample per line from a file descriptor, gives it to a
+/// ``StreamForecaster`` (the window, the horizon, a stateful model's step), and once that has a
+/// forecast writes it, one line per sample, each with one write(2) before the next read.
 ///
 /// Every buffer is allocated by `init`; after that, reading (read(2) into a fixed buffer),
 /// parsing (in place), the forward pass, formatting (`%.9g` into a fixed buffer), writing and the
@@ -50,14 +50,10 @@ struct StreamLoop: ~Copyable {
 
     let configuration: Configuration
     private let network: Network
-    private let outputsPerForecast: Int
-
-    /// The last `window` samples; the oldest at `ringStart` once `filled == window`.
-    private let ring: UnsafeMutablePointer<Float>
-    private var ringStart = 0
-    private var filled = 0
-    /// The window in time order, then the forecasts fed back: `window + horizon` floats.
-    private let sequence: UnsafeMutablePointer<Float>
+    private var forecaster: StreamForecaster
+    private let forecasterScratch: UnsafeMutablePointer<Float>
+    /// The forecasts for one line: `horizon × outputs` floats.
+    private let forecasts: UnsafeMutablePointer<Float>
 
     /// Input bytes `readStart..<readEnd` are read but not yet taken.
     private let readBuffer: UnsafeMutablePointer<UInt8>
@@ -82,8 +78,8 @@ struct StreamLoop: ~Copyable {
 
     /// Allocates every buffer the loop will use.
     ///
-    /// - Parameter network: planned for batch 1 and `configuration.window` steps of one feature;
-    ///   with a horizon above 1 it must output one value.
+    /// - Parameter network: planned for batch 1 and `configuration.window` steps of one feature
+    ///   (a stateful one for one step); with a horizon above 1 it must output one value.
     init(network: consuming Network, configuration: Configuration) {
         let plan = network.plan
         precondition(configuration.window >= 1 && plan.input.count == configuration.window, "the network does not take windows of one value per step")
@@ -91,12 +87,12 @@ struct StreamLoop: ~Copyable {
         precondition(configuration.horizon == 1 || plan.output.count == 1, "a horizon above 1 feeds back a single output")
         precondition(configuration.column.map { $0 >= 1 } ?? true, "columns are numbered from 1")
         self.configuration = configuration
-        self.outputsPerForecast = plan.output.count
+        let outputsPerForecast = plan.output.count
+        forecasterScratch = .allocate(capacity: StreamForecaster.scratchCount(
+            window: configuration.window, carriedStateCount: network.carriedStateCount))
+        forecaster = StreamForecaster(for: network, window: configuration.window, scratch: forecasterScratch)
         self.network = network
-        ring = .allocate(capacity: configuration.window)
-        ring.initialize(repeating: 0, count: configuration.window)
-        sequence = .allocate(capacity: configuration.window + configuration.horizon)
-        sequence.initialize(repeating: 0, count: configuration.window + configuration.horizon)
+        forecasts = .allocate(capacity: configuration.horizon * outputsPerForecast)
         readBuffer = .allocate(capacity: Self.readCapacity)
         lineOutCapacity = configuration.horizon * outputsPerForecast * Self.formattedFloatCapacity + 1
         lineOut = .allocate(capacity: lineOutCapacity)
@@ -104,17 +100,17 @@ struct StreamLoop: ~Copyable {
     }
 
     deinit {
-        ring.deallocate()
-        sequence.deallocate()
+        forecasterScratch.deallocate()
+        forecasts.deallocate()
         readBuffer.deallocate()
         lineOut.deallocate()
         message.deallocate()
     }
 
-    /// Fills the window from history (the last `window` values count), so that the first line
-    /// read can already give a forecast.
+    /// Fills the window from history (the last `window` values count; for a stateful model,
+    /// every value, one step each), so that the first line read can already give a forecast.
     mutating func warm(with history: [Float]) {
-        for value in history.suffix(configuration.window) { push(value) }
+        for value in forecaster.isStateful ? history[...] : history.suffix(configuration.window) { forecaster.warm(value, on: network) }
     }
 
     /// Reads `input` to its end (or until `stop` points at a non-zero value, or the output is
@@ -203,8 +199,7 @@ struct StreamLoop: ~Copyable {
             return reportBadField(field, count: fieldLength, failure: ParseFailure(status: status), errors: errors)
         }
         samplesRead += 1
-        push(value)
-        guard filled == configuration.window else { return nil }
+        guard forecaster.push(value, horizon: configuration.horizon, into: forecasts, on: network) else { return nil }
 
         let length = formatForecast()
         let written = recur_write_all(output, UnsafeRawPointer(lineOut).assumingMemoryBound(to: CChar.self), length)
@@ -220,38 +215,16 @@ struct StreamLoop: ~Copyable {
         return true
     }
 
-    private mutating func push(_ value: Float) {
-        let window = configuration.window
-        if filled < window {
-            ring[filled] = value
-            filled += 1
-        } else {
-            ring[ringStart] = value
-            ringStart = ringStart + 1 == window ? 0 : ringStart + 1
-        }
-    }
-
-    /// Runs the network on the window (and, with a horizon, on the windows that end with its
-    /// own forecasts) and formats the line into `lineOut`; returns its length.
+    /// Formats the line of forecasts into `lineOut`; returns its length.
     private func formatForecast() -> Int {
-        let window = configuration.window
-        let newer = window - ringStart
-        sequence.update(from: ring + ringStart, count: newer)
-        (sequence + newer).update(from: ring, count: ringStart)
         let text = UnsafeMutableRawPointer(lineOut).assumingMemoryBound(to: CChar.self)
         var length = 0
-        for step in 0..<configuration.horizon {
-            network.input.update(from: sequence + step, count: window)
-            network.forward(batch: 1)
-            let values = network.output
-            for index in 0..<outputsPerForecast {
-                if step > 0 || index > 0 {
-                    lineOut[length] = 0x2C
-                    length += 1
-                }
-                length += Int(recur_format_float(text + length, lineOutCapacity - length, values[index]))
+        for index in 0..<configuration.horizon * forecaster.outputCount {
+            if index > 0 {
+                lineOut[length] = 0x2C
+                length += 1
             }
-            sequence[window + step] = values[0]
+            length += Int(recur_format_float(text + length, lineOutCapacity - length, forecasts[index]))
         }
         lineOut[length] = 0x0A
         return length + 1
@@ -316,55 +289,4 @@ struct StreamLoop: ~Copyable {
     }
 
     private func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
-}
-
-/// Appends text to a fixed buffer, dropping what does not fit (the last byte is kept for a
-/// newline).
-private struct TextWriter {
-    let base: UnsafeMutablePointer<UInt8>
-    let capacity: Int
-    private(set) var count = 0
-
-    init(_ base: UnsafeMutablePointer<UInt8>, capacity: Int) {
-        self.base = base
-        self.capacity = capacity
-    }
-
-    mutating func append(_ text: StaticString) {
-        append(text.utf8Start, count: text.utf8CodeUnitCount)
-    }
-
-    mutating func append(_ bytes: UnsafePointer<UInt8>, count length: Int) {
-        let taken = min(length, capacity - 1 - count)
-        (base + count).update(from: bytes, count: taken)
-        count += taken
-    }
-
-    /// A newline, in the byte kept for it.
-    mutating func endLine() {
-        base[count] = 0x0A
-        count += 1
-    }
-
-    /// Bytes outside printable ASCII become `?`, so a report is one line of plain text.
-    mutating func appendPrintable(_ bytes: UnsafePointer<UInt8>, count length: Int) {
-        for index in 0..<length where count < capacity - 1 {
-            let byte = bytes[index]
-            base[count] = byte >= 0x20 && byte < 0x7F ? byte : 0x3F
-            count += 1
-        }
-    }
-
-    mutating func append(_ value: Int) {
-        if value < 0 { append("-") }
-        var magnitude = value.magnitude
-        var scale: UInt = 1
-        while magnitude / scale >= 10 { scale *= 10 }
-        while scale > 0 && count < capacity - 1 {
-            base[count] = UInt8(truncatingIfNeeded: 0x30 + magnitude / scale)
-            magnitude %= scale
-            scale /= 10
-            count += 1
-        }
-    }
 }
