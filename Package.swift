@@ -21,6 +21,10 @@ let package = Package(
         .executable(name: "recur", targets: ["recur"]),
         .library(name: "RecurKernel", targets: ["RecurKernel"]),
         .library(name: "RecurKeras", targets: ["RecurKeras"]),
+        // The C interface (recur.h): tools/setup.sh links these as .build/release/librecur.so and
+        // librecur.a, with recur.pc beside them.
+        .library(name: "RecurC", type: .dynamic, targets: ["RecurABI"]),
+        .library(name: "RecurCStatic", type: .static, targets: ["RecurABI"]),
         // Preloaded by `recur bench` to count heap allocations; never linked into recur.
         .library(name: "RecurMallocCounter", type: .dynamic, targets: ["CAllocCounter"]),
     ],
@@ -41,6 +45,8 @@ let package = Package(
         .target(name: "CIOSupport", dependencies: ["CMallocReport"], path: "CSupport/CIOSupport"),
         .target(name: "CThreads", path: "CSupport/CThreads"),
         .target(name: "CAllocCounter", dependencies: ["CMallocReport"], path: "CSupport/CAllocCounter"),
+        // recur.h, and the thread-local error sentence behind it.
+        .target(name: "CRecurABI", path: "CSupport/CRecurABI"),
 
         // The engine: pure Swift, no Foundation, Embedded-clean (tools/check-embedded.sh).
         .target(name: "RecurKernel", dependencies: ["CMathShims"], swiftSettings: kernelSettings),
@@ -55,6 +61,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "recur", dependencies: ["RecurCLI"]),
+        // recur.h's functions (@_cdecl) over RecurKeras and RecurKernel.
+        .target(name: "RecurABI", dependencies: ["RecurKernel", "RecurKeras", "CRecurABI"]),
 
         .target(
             name: "RecurTestSupport",

@@ -69,13 +69,14 @@ elif [ "${RECUR_LINK:-}" != shared ] && [ -d "$toolchain/lib/swift_static" ] \
     link=static-swift-stdlib
     flags=(--static-swift-stdlib)
 fi
+system_pkg_config_path=${PKG_CONFIG_PATH:-}
 if [ "$link" != shared ]; then
     export PKG_CONFIG_PATH="$PWD/.build/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 fi
 
 build() {
     mkdir -p .build
-    if ! swift build -c release --scratch-path "$scratch" "$@" > .build/setup.log 2>&1; then
+    if ! swift build -c release --scratch-path "${build_scratch:-$scratch}" "$@" > .build/setup.log 2>&1; then
         grep -E 'error|warning: .*unable' .build/setup.log | head -40
         echo "setup: swift build -c release $* failed (full log: .build/setup.log)"
         exit 1
@@ -84,3 +85,44 @@ build() {
 build --product recur "${flags[@]}"
 # The allocation counter that `recur bench` preloads.
 build --product RecurMallocCounter
+
+# The C interface (recur.h; docs/embedding.md): .build/release/librecur.so and librecur.a, and
+# recur.pc and recur-static.pc describing them for pkg-config. The shared library carries the
+# Swift runtime inside (-static-stdlib; 15 MB), so a C program or Python needs nothing at run time
+# but the system's libhdf5 (Debian's libhdf5.a is not position-independent, so it cannot go
+# inside): with the toolchain's shared runtime it would need the toolchain, at the path it had
+# here, on every machine it runs on. Only recur.h's functions are exported (exports.map). Built in
+# a scratch folder of its own, because its flags differ from the executable's.
+build_scratch=.build-lib
+lib_flags=(-Xlinker "--version-script=$PWD/CSupport/CRecurABI/exports.map" -Xlinker -soname=librecur.so)
+runtime=$toolchain/lib/swift_static/linux
+if [ -d "$runtime" ]; then lib_flags+=(-Xswiftc -static-stdlib); else runtime=$toolchain/lib/swift/linux; fi
+PKG_CONFIG_PATH=$system_pkg_config_path build --product RecurC "${lib_flags[@]}"
+PKG_CONFIG_PATH=$system_pkg_config_path build --product RecurCStatic "${lib_flags[@]}"
+cp .build-lib/release/libRecurC.so .build/release/librecur.so
+cp .build-lib/release/libRecurCStatic.a .build/release/librecur.a
+version=$(sed -n 's/^#define RECUR_VERSION "\(.*\)"$/\1/p' CSupport/CRecurABI/include/recur.h)
+hdf5_libs=$(PKG_CONFIG_PATH=$system_pkg_config_path pkg-config --libs hdf5)
+cat > .build/release/recur.pc <<PC
+libdir=$PWD/.build/release
+includedir=$PWD/CSupport/CRecurABI/include
+
+Name: recur
+Description: recur's C interface: Keras recurrent models in memory the caller owns (written by tools/setup.sh)
+Version: $version
+Cflags: -I\${includedir}
+Libs: -L\${libdir} -Wl,-rpath,\${libdir} -lrecur
+PC
+# The archive holds recur's objects only: the program links the Swift runtime and its start-up
+# object (swiftrt.o) itself.
+cat > .build/release/recur-static.pc <<PC
+libdir=$PWD/.build/release
+includedir=$PWD/CSupport/CRecurABI/include
+runtime=$runtime
+
+Name: recur-static
+Description: recur's C interface, linked into the program (written by tools/setup.sh)
+Version: $version
+Cflags: -I\${includedir}
+Libs: \${libdir}/librecur.a \${runtime}/$(uname -m)/swiftrt.o -L\${runtime} -Wl,-rpath,\${runtime} -lswiftCore -lswiftSynchronization -lswiftGlibc -lswift_StringProcessing -lswift_RegexParser $hdf5_libs -lstdc++ -lm -ldl -lpthread
+PC

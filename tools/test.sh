@@ -40,6 +40,9 @@ control=$(process_mallocs 10000 predict models/e1_simplernn.h5 --input -)
 [ -n "$control" ] && [ "$control" -ge 10000 ] \
     || { echo "recur predict: $control mallocs for 10,000 lines; the counter does not see them"; exit 1; }
 
+echo "== the C interface: recur.h, librecur, the examples (tools/test-c-abi.sh)"
+./tools/test-c-abi.sh
+
 echo "== kernel as Embedded Swift with -no-allocations"
 ./tools/check-embedded.sh
 
