@@ -126,3 +126,5 @@ Version: $version
 Cflags: -I\${includedir}
 Libs: \${libdir}/librecur.a \${runtime}/$(uname -m)/swiftrt.o -L\${runtime} -Wl,-rpath,\${runtime} -lswiftCore -lswiftSynchronization -lswiftGlibc -lswift_StringProcessing -lswift_RegexParser $hdf5_libs -lstdc++ -lm -ldl -lpthread
 PC
+# The Python package (python/, pip install ./python) carries a copy of the shared library.
+cp .build/release/librecur.so python/recur/librecur.so

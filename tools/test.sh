@@ -43,6 +43,18 @@ control=$(process_mallocs 10000 predict models/e1_simplernn.h5 --input -)
 echo "== the C interface: recur.h, librecur, the examples (tools/test-c-abi.sh)"
 ./tools/test-c-abi.sh
 
+echo "== recur's Swift libraries as a dependency of another package (examples/swiftpm)"
+if ! swift build --package-path examples/swiftpm > .build/swiftpm-example.log 2>&1; then
+    grep -E 'error' .build/swiftpm-example.log | head -20
+    echo "swift build --package-path examples/swiftpm failed (full log: .build/swiftpm-example.log)"
+    exit 1
+fi
+sed 1d models/course_series.csv | cut -d, -f2 | head -200 > .build/swiftpm-example.in
+examples/swiftpm/.build/debug/forecast models/e3_bilstm2.h5 20 < .build/swiftpm-example.in > .build/swiftpm-example.out
+.build/release/recur stream models/e3_bilstm2.h5 --window 20 < .build/swiftpm-example.in \
+    | cmp -s - .build/swiftpm-example.out || { echo "examples/swiftpm: its forecasts are not recur stream's"; exit 1; }
+echo "examples/swiftpm forecasts $(wc -l < .build/swiftpm-example.out) windows as recur stream does, byte for byte"
+
 echo "== kernel as Embedded Swift with -no-allocations"
 ./tools/check-embedded.sh
 
@@ -138,6 +150,10 @@ trap 'rm -rf "$work"' EXIT
 TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" tools/keras_roundtrip.py --recur .build/release/recur --work "$work" --coverage \
     --report .build/conformance/keras.json "${roundtrip[@]}" 2>&1 \
     | grep -v -E '^(WARNING: All log messages|I0000|W0000|E0000)'
+
+echo "== the Python module (python/): pytest against Keras's predictions and recur's own"
+"$venv/bin/pip" install --quiet pytest ./python
+(cd python && "../$venv/bin/python" -m pytest -q -p no:cacheprovider tests) | tail -3
 
 echo "== the conformance matrix (docs/keras-conformance.md) against this run"
 python3 tools/conformance.py --check

@@ -86,18 +86,26 @@ public func recurStateLoad(_ session: OpaquePointer?, _ buffer: UnsafeRawPointer
         guard buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self) == session.pointee.openModel.identity else {
             return refuse("the state was saved by a session of another model than this one")
         }
-        guard buffer.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == UInt32(window),
-              buffer.loadUnaligned(fromByteOffset: 16, as: UInt32.self) == UInt32(session.pointee.batch),
-              buffer.loadUnaligned(fromByteOffset: 32, as: UInt64.self) == UInt64(floats) else {
+        // Another window's state loads only when its window is empty: the recurrent state alone.
+        let savedWindow = Int(buffer.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        let savedFloats = Int(clamping: buffer.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
+        let filled = Int(buffer.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
+        guard buffer.loadUnaligned(fromByteOffset: 16, as: UInt32.self) == UInt32(session.pointee.batch),
+              savedFloats - savedWindow == floats - window,
+              savedWindow == window || filled == 0 else {
             return refuse("the state was saved by a session of another window or batch than this one")
         }
-        let filled = Int(buffer.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
-        guard bytes >= StateFormat.bytes(floats: floats), filled <= window,
+        guard bytes >= StateFormat.bytes(floats: savedFloats), filled <= window,
               filled == 0 || session.pointee.stream != nil else {
             return refuse("the state is cut short or damaged")
         }
         let staging = session.pointee.stateStaging
-        UnsafeMutableRawPointer(staging).copyMemory(from: buffer + StateFormat.headerBytes, byteCount: 4 * floats)
+        staging.update(repeating: 0, count: window)
+        UnsafeMutableRawPointer(staging + window).copyMemory(
+            from: buffer + StateFormat.headerBytes + 4 * savedWindow, byteCount: 4 * (floats - window))
+        if filled > 0 {
+            UnsafeMutableRawPointer(staging).copyMemory(from: buffer + StateFormat.headerBytes, byteCount: 4 * window)
+        }
         for index in 0..<floats where !staging[index].isFinite {
             return refuse("the state holds a value that is not a finite number")
         }

@@ -258,6 +258,35 @@ static void saving_state(const char *path, int window, const char *other_path) {
     recur_model_close(other);
 }
 
+/* A stateful model's recurrent state moves to a session of another window (chunk length) when
+   the window is empty: three one-step calls, then a chunk of three, give what one chunk of six
+   gives. A state with samples in its window is refused there. */
+static void changing_chunk_length(void) {
+    recur_model *model = open_model(STATEFUL);
+    void *step_memory, *chunk_memory, *whole_memory;
+    recur_session *step = new_session(model, 1, 1, &step_memory), *chunk = new_session(model, 1, 3, &chunk_memory);
+    recur_session *whole = new_session(model, 1, 6, &whole_memory);
+    float samples[6], want, got;
+    for (int t = 0; t < 6; t++) samples[t] = sample(t) / 40.0f;
+    recur_predict(whole, samples, 1, &want);
+    for (int t = 0; t < 3; t++) recur_predict(step, samples + t, 1, &got);
+    size_t bytes = recur_state_bytes(step);
+    unsigned char *state = malloc(bytes);
+    CHECK(recur_state_save(step, state, bytes) == RECUR_OK, "%s", recur_last_error());
+    CHECK(recur_state_load(chunk, state, bytes) == RECUR_OK, "%s", recur_last_error());
+    CHECK(recur_predict(chunk, samples + 3, 1, &got) == RECUR_OK, "%s", recur_last_error());
+    CHECK(memcmp(&want, &got, sizeof want) == 0, "%.9g after a state moved from one-step calls, %.9g in one call", got, want);
+    int ready;
+    recur_push(step, 1.0f, &got, &ready);
+    recur_state_save(step, state, bytes);
+    CHECK_ERROR(recur_state_load(chunk, state, bytes), RECUR_DATA, "another window or batch");
+    free(state);
+    free(step_memory);
+    free(chunk_memory);
+    free(whole_memory);
+    recur_model_close(model);
+}
+
 static void *error_in_another_thread(void *unused) {
     (void)unused;
     return (void *)(strcmp(recur_last_error(), "") == 0 ? "clean" : recur_last_error());
@@ -288,6 +317,7 @@ int main(void) {
     resetting(STATEFUL, 1);
     saving_state(E1, 20, E3);
     saving_state(STATEFUL, 1, "Tests/Fixtures/stateful/keras2/stateful_gru_stack.h5");
+    changing_chunk_length();
     errors_are_per_thread();
     if (failures) {
         fprintf(stderr, "abi_test: %d checks failed\n", failures);

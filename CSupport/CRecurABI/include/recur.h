@@ -177,9 +177,11 @@ size_t recur_state_bytes(const recur_session *session);
 int recur_state_save(const recur_session *session, void *buffer, size_t bytes);
 
 /* Continues from a state that recur_state_save wrote, in this process or another: the next
-   sample goes on as it would have in the session that saved it. Status 65 for bytes that are
-   not such a state, or one saved by another model or a session of another window or batch; the
-   session is then unchanged. */
+   sample goes on as it would have in the session that saved it. A state whose window is empty
+   (saved after recur_reset, or by a session that only predicts) loads into a session of any
+   window: the recurrent state alone, which is how a stateful model changes its chunk length.
+   Status 65 for bytes that are not such a state, or one saved by another model or a session of
+   another batch or (with samples in its window) another window; the session is then unchanged. */
 int recur_state_load(recur_session *session, const void *buffer, size_t bytes);
 
 /* This thread's last error: one sentence, "" before any. Valid until this thread's next failing
