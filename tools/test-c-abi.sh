@@ -6,8 +6,9 @@
 # 2. examples/c/stream.c, built with the pkg-config line of docs/embedding.md against the shared
 #    and the static library, prints what `recur stream` prints, byte for byte (a window, a
 #    horizon, a fixed window, two outputs, a stateful model);
-# 3. examples/c/persist.c: two runs over the two halves of a series print what one run over the
-#    whole prints, and a state file of another model is refused;
+# 3. docs/embedding.md's C program compiles and runs; examples/c/persist.c: two runs over the two
+#    halves of a series print what one run over the whole prints, and a state file of another
+#    model is refused;
 # 4. Tests/C/abi_test.c: every call, its refusals, the stream against recur_predict;
 # 5. Tests/C/alloc_syscall_test.c: the calls that must not allocate or make a system call don't;
 # 6. Tests/C/threads_test.c under ThreadSanitizer, with librecur built with -sanitize=thread
@@ -52,6 +53,14 @@ compare "$work/stream" Tests/Fixtures/stream/fixed_window.h5 0 1
 compare "$work/stream" Tests/Fixtures/stream/two_outputs.h5 4 1
 compare "$work/stream" Tests/Fixtures/stateful/keras3/stateful_gru_stack.h5 0 2
 compare "$work/stream-static" models/e1_simplernn.h5 20 2
+
+echo "-- docs/embedding.md's C program"
+sed -n '/^```c$/,/^```$/p' docs/embedding.md | sed '1d;$d' > "$work/docs.c"
+cc -std=c11 "${warnings[@]}" "$work/docs.c" $(pc --cflags --libs recur) -o "$work/docs"
+"$work/docs" > "$work/docs.txt"
+[ "$(grep -c '^window ' "$work/docs.txt")" = 4 ] && [ "$(grep -c '^after sample ' "$work/docs.txt")" = 6 ] \
+    || { echo "docs/embedding.md's C program printed:"; cat "$work/docs.txt"; exit 1; }
+echo "it compiles with the pkg-config line and prints 4 forecasts and 6 from the stream"
 
 echo "-- examples/c/persist.c: a stream stopped, its state saved, continued in a new process"
 cc examples/c/persist.c $(pc --cflags --libs recur) -o "$work/persist"

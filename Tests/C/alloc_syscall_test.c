@@ -1,5 +1,6 @@
 /* recur_predict, recur_push, recur_push_ahead, recur_reset and the state calls make no heap
-   allocation and no system call, their failures included (recur.h, ALLOCATION AND SYSTEM CALLS).
+   allocation and no system call, their failures included (recur.h, ALLOCATION AND SYSTEM CALLS);
+   recur_session_bytes, recur_session_init and the model's queries make no heap allocation.
 
    Allocations: this program defines malloc and its kin, which by ELF interposition replace the
    C library's for the whole process (librecur.so and the Swift runtime inside it included), and
@@ -165,6 +166,26 @@ int main(void) {
     counting = 0;
     CHECK(allocations == 0, "%ld allocations in the calls that must make none", allocations);
     printf("alloc_syscall_test: recur_model_open made %ld allocations; the calls after it %ld\n", control, allocations);
+
+    /* Making sessions, refusals included, in memory allocated before. */
+    void *memory;
+    size_t bytes = recur_session_bytes(e3, 4, 20);
+    posix_memalign(&memory, RECUR_SESSION_ALIGNMENT, bytes);
+    recur_session *session;
+    volatile int queried = 0;
+    allocations = 0;
+    counting = 1;
+    for (int round = 0; round < 3; round++) {
+        recur_session_bytes(e3, 4, 20);
+        recur_session_init(e3, memory, bytes, 4, 20, &session);
+        recur_session_bytes(e1, 1, 0);
+        recur_session_init(e1, memory, 16, 1, 20, &session);
+        recur_session_init(stateful, memory, bytes, 3, 1, &session);
+        queried += recur_model_window(e3) + recur_model_features(e3) + recur_model_outputs(e3) + recur_model_batch(e3);
+    }
+    counting = 0;
+    CHECK(allocations == 0, "%ld allocations making sessions", allocations);
+    free(memory);
 
     float *shared = mmap(NULL, 64 * sizeof(float), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     memset(shared, 0, 64 * sizeof(float));

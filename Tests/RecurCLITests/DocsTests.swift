@@ -111,7 +111,7 @@ import Testing
         return result
     }
 
-    static let pages = ["docs/README.md", "docs/from-notebook-to-box.md", "docs/sunspots.md", "docs/shell-completion.md", "models/sunspots/README.md"]
+    static let pages = ["docs/README.md", "docs/from-notebook-to-box.md", "docs/sunspots.md", "docs/shell-completion.md", "models/sunspots/README.md", "docs/embedding.md"]
 
     /// Every picture and page these docs link to is in the repository.
     @Test(arguments: pages)

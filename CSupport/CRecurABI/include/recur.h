@@ -88,7 +88,7 @@ extern "C" {
 
 enum {
     RECUR_OK = 0,
-    RECUR_FAILURE = 1,        /* anything else: out of memory in recur_model_open */
+    RECUR_FAILURE = 1,        /* anything else */
     RECUR_USAGE = 64,         /* a wrong call: NULL, a count out of range, a buffer too small,
                                  a window the model does not take, a session that cannot stream */
     RECUR_DATA = 65,          /* data recur refuses: a file that is not a Keras model recur can
@@ -104,7 +104,7 @@ typedef struct recur_session recur_session;  /* lives in memory the caller provi
 
 /* Reads a full Keras model: a .h5 file from model.save (Keras 2 or 3) or a .keras archive.
    On success *model is the model; on failure it is NULL. Status 66 for a missing or unreadable
-   file, 65 for a file recur cannot run (the sentence names the layer), 1 when memory runs out. */
+   file, 65 for a file recur cannot run (the sentence names the layer). */
 int recur_model_open(const char *path, recur_model **model);
 
 /* Frees the model. NULL is allowed. */
