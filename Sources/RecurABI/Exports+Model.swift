@@ -33,40 +33,33 @@ public func recurModelClose(_ model: OpaquePointer?) {
     Unmanaged<OpenModel>.fromOpaque(UnsafeRawPointer(model)).release()
 }
 
-@_cdecl("recur_model_window")
-public func recurModelWindow(_ model: OpaquePointer?) -> Int32 {
-    guard let model else {
-        _ = failNull("recur_model_window", "model")
+/// One number of the model at `pointer`, or -1 and the sentence for a NULL.
+func query(_ pointer: OpaquePointer?, _ function: StaticString, _ value: (OpenModel) -> Int) -> Int32 {
+    guard let pointer else {
+        _ = failNull(function, "model")
         return -1
     }
-    return Int32(openModel(model).fixedWindow ?? 0)
+    return Int32(value(openModel(pointer)))
+}
+
+@_cdecl("recur_model_window")
+public func recurModelWindow(_ model: OpaquePointer?) -> Int32 {
+    query(model, "recur_model_window") { $0.fixedWindow ?? 0 }
 }
 
 @_cdecl("recur_model_features")
 public func recurModelFeatures(_ model: OpaquePointer?) -> Int32 {
-    guard let model else {
-        _ = failNull("recur_model_features", "model")
-        return -1
-    }
-    return Int32(openModel(model).features)
+    query(model, "recur_model_features") { $0.features }
 }
 
 @_cdecl("recur_model_outputs")
 public func recurModelOutputs(_ model: OpaquePointer?) -> Int32 {
-    guard let model else {
-        _ = failNull("recur_model_outputs", "model")
-        return -1
-    }
-    return Int32(openModel(model).outputs)
+    query(model, "recur_model_outputs") { $0.outputs }
 }
 
 @_cdecl("recur_model_batch")
 public func recurModelBatch(_ model: OpaquePointer?) -> Int32 {
-    guard let model else {
-        _ = failNull("recur_model_batch", "model")
-        return -1
-    }
-    return Int32(openModel(model).statefulBatch ?? 0)
+    query(model, "recur_model_batch") { $0.statefulBatch ?? 0 }
 }
 
 @_cdecl("recur_session_bytes")
@@ -125,8 +118,27 @@ public func recurSessionInit(
 
 extension OpenModel {
     /// The window a session of `window` steps (0: the model's own) runs, after checking both
-    /// numbers as the commands check theirs.
+    /// numbers as the commands check theirs, and that the input fits in memory at all (the
+    /// planner's sizes then fit in 64 bits).
     func sessionWindow(batch: Int32, window: Int32, function: StaticString) throws(Failure) -> Int {
+        let steps = try resolvedWindow(batch: batch, window: window, function: function)
+        guard Int(batch) * steps * features <= Self.largestInput else {
+            throw Failure(status: fail(Status.usage) { text in
+                text.append(function)
+                text.append(": a batch of ")
+                text.append(Int(batch))
+                text.append(" windows of ")
+                text.append(steps)
+                text.append(" steps is more than any memory holds")
+            })
+        }
+        return steps
+    }
+
+    /// Floats in the largest input a session takes (16 GiB).
+    static let largestInput = 1 << 32
+
+    private func resolvedWindow(batch: Int32, window: Int32, function: StaticString) throws(Failure) -> Int {
         guard batch >= 1 else {
             throw Failure(status: fail(Status.usage) { text in
                 text.append(function)

@@ -51,6 +51,9 @@ static void making_sessions(void) {
     CHECK(recur_session_bytes(batch2, 1, 4) == 0, "a stateful model's own batch only");
     CHECK(strstr(recur_last_error(), "is stateful with a batch of 2: its sessions run that batch, not 1"), "%s", recur_last_error());
     CHECK(recur_session_bytes(e1, 8, 20) > recur_session_bytes(e1, 1, 20), "a larger batch needs more memory");
+    CHECK(recur_session_bytes(e1, 2147483647, 2147483647) == 0, "an impossible size");
+    CHECK(strstr(recur_last_error(), "recur_session_bytes: a batch of 2147483647 windows of 2147483647 steps is more than any memory holds"), "%s", recur_last_error());
+    CHECK(recur_session_bytes(e1, 2147483647, 20) == 0, "a batch too large to plan");
 
     size_t bytes = recur_session_bytes(e1, 1, 20);
     unsigned char *memory = aligned_alloc(64, bytes + 64);
