@@ -154,23 +154,11 @@ extension OpenModel {
             })
         }
         if let rows = statefulBatch, Int(batch) != rows {
-            throw Failure(status: fail(Status.usage) { text in
-                text.append(keras.path)
-                text.append(" is stateful with a batch of ")
-                text.append(rows)
-                text.append(": its sessions run that batch, not ")
-                text.append(Int(batch))
-            })
+            throw mismatch(" is stateful with a batch of ", rows, ": its sessions run that batch, not ", Int(batch))
         }
         if let fixedWindow {
             guard window == 0 || Int(window) == fixedWindow else {
-                throw Failure(status: fail(Status.usage) { text in
-                    text.append(keras.path)
-                    text.append(" takes windows of ")
-                    text.append(fixedWindow)
-                    text.append(" steps, not ")
-                    text.append(Int(window))
-                })
+                throw mismatch(" takes windows of ", fixedWindow, " steps, not ", Int(window))
             }
             return fixedWindow
         }
@@ -181,6 +169,17 @@ extension OpenModel {
             text.append(" takes windows of any length; give ")
             text.append(function)
             text.append(" a window")
+        })
+    }
+
+    /// "PATH takes windows of 12 steps, not 5": a number of the call that is not the model's.
+    private func mismatch(_ before: StaticString, _ models: Int, _ between: StaticString, _ given: Int) -> Failure {
+        Failure(status: fail(Status.usage) { text in
+            text.append(keras.path)
+            text.append(before)
+            text.append(models)
+            text.append(between)
+            text.append(given)
         })
     }
 

@@ -93,44 +93,31 @@ enum StreamRefusal: Equatable {
         return nil
     }
 
-    /// The status and the sentence, as `recur stream` words them for its command line.
+    /// The status and the sentence, as `recur stream` words them for its command line:
+    /// "PATH<before>N<between>FUNCTION<after>".
     func fail(_ function: StaticString, path: String) -> Int32 {
+        let (status, before, number, between, after): (Int32, StaticString, Int, StaticString, StaticString)
         switch self {
         case .statefulFixedWindow(let steps):
-            return RecurABI.fail(Status.data) { text in
-                text.append(path)
-                text.append(" is stateful with windows of ")
-                text.append(steps)
-                text.append(" steps; ")
-                text.append(function)
-                text.append(" feeds a stateful model one sample per step")
-            }
+            (status, before, number, between, after) = (Status.data, " is stateful with windows of ", steps, " steps; ",
+                                                        " feeds a stateful model one sample per step")
         case .statefulWindow(let window):
-            return RecurABI.fail(Status.usage) { text in
-                text.append(path)
-                text.append(" is stateful: ")
-                text.append(function)
-                text.append(" feeds it one sample per step, its state carried from step to step, so its session needs window 1, not ")
-                text.append(window)
-            }
+            (status, before, number, between, after) = (Status.usage, " is stateful and the session's window is ", window,
+                                                        " steps; ", " feeds a stateful model one sample per step, its state carried, so its session needs window 1")
         case .statefulBatch(let rows):
-            return RecurABI.fail(Status.data) { text in
-                text.append(path)
-                text.append(" is stateful with a batch of ")
-                text.append(rows)
-                text.append("; ")
-                text.append(function)
-                text.append(" runs one sequence")
-            }
+            (status, before, number, between, after) = (Status.data, " is stateful with a batch of ", rows, "; ",
+                                                        " runs one sequence")
         case .features(let features):
-            return RecurABI.fail(Status.data) { text in
-                text.append(path)
-                text.append(" takes ")
-                text.append(features)
-                text.append(" values per step; ")
-                text.append(function)
-                text.append(" takes one sample at a time")
-            }
+            (status, before, number, between, after) = (Status.data, " takes ", features, " values per step; ",
+                                                        " takes one sample at a time")
+        }
+        return RecurABI.fail(status) { text in
+            text.append(path)
+            text.append(before)
+            text.append(number)
+            text.append(between)
+            text.append(function)
+            text.append(after)
         }
     }
 }

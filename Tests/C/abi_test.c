@@ -144,7 +144,7 @@ static float stream_of(recur_session *session, int first, int count) {
 static void refusing_to_stream(void) {
     struct { const char *path; int batch, window, status; const char *sentence; } cases[] = {
         {THREE_FEATURES, 1, 5, RECUR_DATA, THREE_FEATURES " takes 3 values per step; recur_push takes one sample at a time"},
-        {STATEFUL, 1, 3, RECUR_USAGE, STATEFUL " is stateful: recur_push feeds it one sample per step, its state carried from step to step, so its session needs window 1, not 3"},
+        {STATEFUL, 1, 3, RECUR_USAGE, STATEFUL " is stateful and the session's window is 3 steps; recur_push feeds a stateful model one sample per step, its state carried, so its session needs window 1"},
         {STATEFUL_FIXED, 1, 0, RECUR_DATA, STATEFUL_FIXED " is stateful with windows of 4 steps; recur_push feeds a stateful model one sample per step"},
         {STATEFUL_BATCH2, 2, 1, RECUR_DATA, STATEFUL_BATCH2 " is stateful with a batch of 2; recur_push runs one sequence"},
     };

@@ -59,4 +59,4 @@ def test_a_stateful_stream_takes_one_step_per_sample():
     with pytest.raises(recur.RecurError) as refused:
         model.stream(window=3).push(1.0)
     assert refused.value.status == 64
-    assert "is stateful: recur_push feeds it one sample per step" in str(refused.value)
+    assert "is stateful and the session's window is 3 steps; recur_push feeds a stateful model" in str(refused.value)
