@@ -152,8 +152,13 @@ TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" tools/keras_roundtrip.py --recur .buil
     | grep -v -E '^(WARNING: All log messages|I0000|W0000|E0000)'
 
 echo "== the Python module (python/): pytest against Keras's predictions and recur's own"
-"$venv/bin/pip" install --quiet pytest ./python
-(cd python && "../$venv/bin/python" -m pytest -q -p no:cacheprovider tests) | tail -3
+"$venv/bin/pip" install --quiet pytest==9.2.0 ./python
+if ! (cd python && "../$venv/bin/python" -m pytest -q -p no:cacheprovider tests) > .build/pytest.log 2>&1; then
+    grep -E '^(FAILED|ERROR|E )' .build/pytest.log | head -40
+    echo "pytest failed (full log: .build/pytest.log)"
+    exit 1
+fi
+tail -1 .build/pytest.log
 
 echo "== the conformance matrix (docs/keras-conformance.md) against this run"
 python3 tools/conformance.py --check
