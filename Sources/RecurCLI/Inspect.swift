@@ -20,19 +20,19 @@ struct Inspect: RecurCommand {
     @Argument(help: ArgumentHelp("The Keras model file.", valueName: "model"), completion: .file())
     var model: String
 
-    @Option(help: "Steps per window for the memory plan (default: the model's own, else \(Defaults.window)).")
+    @Option(parsing: .unconditional, help: "Steps per window for the memory plan (default: the model's own, else \(Defaults.window)).")
     var window: Int?
 
-    @Option(help: "Samples per batch for the memory plan.")
+    @Option(parsing: .unconditional, help: "Samples per batch for the memory plan.")
     var batch = 1
 
     @Flag(help: "Plan the memory for training (gradients, optimizer slots, every step's activations).")
     var training = false
 
-    @Option(help: "With --training: the optimizer whose slots to plan: sgd, adam or rmsprop.")
+    @Option(parsing: .unconditional, help: "With --training: the optimizer whose slots to plan: sgd, adam or rmsprop.")
     var optimizer: TrainingOptions.OptimizerName = .sgd
 
-    @Option(help: "With --training: the momentum (0 gives SGD and RMSprop one slot fewer).")
+    @Option(parsing: .unconditional, help: "With --training: the momentum (0 gives SGD and RMSprop one slot fewer).")
     var momentum: Double = 0.9
 
     @Flag(help: "Print the layers, the file's origin and the memory plan as one JSON object.")
@@ -41,9 +41,9 @@ struct Inspect: RecurCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        if let window, window < 1 { throw ValidationError("--window must be at least 1") }
-        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
+        try OptionBounds.check("--batch", batch, in: OptionBounds.sizes)
+        try OptionBounds.check("--window", window, in: OptionBounds.sizes)
+        try OptionBounds.check("--momentum", momentum, in: OptionBounds.fraction, below: true)
     }
 
     func execute() throws(RecurError) {

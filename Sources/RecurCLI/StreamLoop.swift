@@ -80,6 +80,16 @@ struct StreamLoop: ~Copyable {
     /// Nanoseconds from taking a line to writing its forecast, when `measuresLatency`.
     private(set) var latency = LatencyHistogram()
 
+    /// The bytes ``init(network:configuration:)`` allocates, for a network that outputs
+    /// `outputsPerForecast` values; saturates instead of overflowing.
+    static func bytesNeeded(for configuration: Configuration, outputsPerForecast: Int) -> Int {
+        let samples = configuration.window.addingReportingOverflow(configuration.window + configuration.horizon)
+        let text = configuration.horizon.multipliedReportingOverflow(by: outputsPerForecast * formattedFloatCapacity)
+        guard !samples.overflow, !text.overflow, samples.partialValue <= Int.max / 8 else { return Int.max }
+        let total = (samples.partialValue * MemoryLayout<Float>.size).addingReportingOverflow(text.partialValue + readCapacity + messageCapacity + 1)
+        return total.overflow ? Int.max : total.partialValue
+    }
+
     /// Allocates every buffer the loop will use.
     ///
     /// - Parameter network: planned for batch 1 and `configuration.window` steps of one feature;

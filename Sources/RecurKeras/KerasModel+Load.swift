@@ -15,7 +15,7 @@ extension KerasModel {
             return try withHDF5 { () throws(RecurError) -> KerasModel in
                 let reader: HDF5Reader
                 do throws(HDF5Failure) { reader = try HDF5Reader(path: path) } catch {
-                    throw .data("\(path) is damaged: \(error.description)")
+                    throw .data(error.sentence(about: path))
                 }
                 return try loadLegacy(reader, path: path, lambdaOverrides: lambdaOverrides)
             }
@@ -98,6 +98,8 @@ extension KerasModel {
     /// Parses a model configuration: a `model_config` attribute, a `.keras` archive's
     /// `config.json` or a `model.to_json()` file (`what` names it in errors).
     static func parseConfig(_ text: String, path: String, what: String) throws(RecurError) -> (json: JSON, config: KerasModelConfig) {
+        // Kept with the model (each layer keeps its part of it).
+        try MemoryBudget.reserve(MemoryBudget.bytes(text.utf8.count, of: JSON.bytesPerTextByte), for: "the configuration in \(path)")
         let json: JSON
         do throws(JSONError) { json = try JSON.parse(text) } catch {
             throw .data("\(path) has \(what) that is not valid JSON (\(error.description))")

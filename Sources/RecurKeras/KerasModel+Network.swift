@@ -70,6 +70,7 @@ extension KerasModel {
         guard plan.totalBytes <= memoryLimit else {
             throw .data("\(path) needs \(plan.totalBytes) bytes (\(megabytes(plan.totalBytes))) for a batch of \(batch), more than the limit of \(megabytes(memoryLimit)); lower --batch or raise --max-memory")
         }
+        try MemoryBudget.reserve(plan.totalBytes, for: "the network of \(path) for a batch of \(batch)")
         do throws(PlanError) {
             return try Network(layers: kernelLayers, input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
         } catch {
@@ -90,8 +91,10 @@ public let defaultMemoryLimit: Int = {
     return pages > 0 && size > 0 ? pages / 2 * size : 1 << 32
 }()
 
-func megabytes(_ bytes: Int) -> String {
-    let tenths = (bytes * 10 + (1 << 19)) >> 20
+/// A byte count in megabytes with one decimal, for messages.
+public func megabytes(_ bytes: Int) -> String {
+    let megabyte = 1 << 20
+    let tenths = bytes / megabyte * 10 + (bytes % megabyte * 10 + megabyte / 2) / megabyte
     return "\(tenths / 10).\(tenths % 10) MB"
 }
 
