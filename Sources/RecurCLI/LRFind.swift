@@ -88,6 +88,9 @@ struct LRFind: RecurCommand {
             let title = "Learning-rate sweep: \(NumberText.format(start, digits: 3)) · 10^(epoch/\(NumberText.format(perDecade, digits: 6))), \(curve.count) epochs"
             try Plots.write(Plots.learningRate(curve: curve, suggestion: suggestion, title: title), to: plot)
         }
+        if recur_stop_flag().pointee != 0 {
+            throw RecurError(.interrupted(recur_stop_flag().pointee), "stopped by signal \(recur_stop_flag().pointee) after the last epoch")
+        }
         if let suggestion {
             Console.out("Suggested learning rate: \(NumberText.format(suggestion, digits: 3))\n")
         } else {

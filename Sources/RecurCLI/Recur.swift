@@ -1,4 +1,5 @@
 import ArgumentParser
+import CIOSupport
 import Glibc
 import RecurKeras
 
@@ -32,6 +33,7 @@ public struct Recur: ParsableCommand {
     /// be written ends with status 73.
     public static func main() {
         Preflight.executable = "/proc/self/exe"
+        recur_exit_on_stop_signals()
         var status: Int32 = 0
         do {
             var command = try parseAsRoot()

@@ -18,7 +18,9 @@ struct Stream: RecurCommand {
             the line holds the next H forecasts, comma-separated, each made from a window that \
             ends with the forecasts before it.
 
-            A line that is not a finite float32 (text, nan, inf, a number beyond float32's \
+            A line that holds 'reset' empties the window and clears the recurrent state of a \
+            stateful model (Keras's reset_states()), whose state otherwise carries from each \
+            forecast to the next. A line that is not a finite float32 (text, nan, inf, a number beyond float32's \
             range, a line without the field --column asks for, a line longer than \
             \(StreamLoop.lineCapacity) bytes) is reported on standard error as \
             'recur: line N: …' and skipped; the window is left as it was.

@@ -163,6 +163,10 @@ struct Train: RecurCommand {
         let saved = KerasModel(path: output, name: model.config.name, inputDims: model.inputDims, layers: model.layers, weights: trained.weights)
         try writeKerasFile(ExportableModel(saved), to: output)
 
+        // A stop that came while the file was written, after the last epoch.
+        if stop == nil, recur_stop_flag().pointee != 0 {
+            throw RecurError(.interrupted(recur_stop_flag().pointee), "stopped by signal \(recur_stop_flag().pointee) after the last epoch; \(output) holds the trained weights")
+        }
         if stop != nil, let plot { try Plots.write(Plots.training(history: history, lossName: options.loss.rawValue, title: "\(Plots.baseName(output)): loss and MAE per epoch (stopped early)"), to: plot) }
         switch stop {
         case .diverged(let epoch, let step)?:

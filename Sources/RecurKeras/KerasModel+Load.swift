@@ -217,6 +217,7 @@ extension KerasModel {
 
         // Keras matches layers with weights in `model.layers` order.
         let expected = try model.expectedWeights()
+        try reserveWeights(expected, of: path)
         let order = model.config.weightOrder
         let expectedInFileOrder = expected.sorted {
             (order.firstIndex(of: $0.name) ?? Int.max) < (order.firstIndex(of: $1.name) ?? Int.max)
@@ -236,6 +237,14 @@ extension KerasModel {
             byLayer[want.name] = values
         }
         return expected.flatMap { byLayer[$0.name]! }
+    }
+
+    /// Counts the weights a file is about to be read into against the ``MemoryBudget``: the
+    /// model's vector and the arrays it is gathered from. (Planning has bounded each shape's
+    /// product to 2^40.)
+    static func reserveWeights(_ expected: [(name: String, weights: [(label: String, shape: [Int])])], of path: String) throws(RecurError) {
+        let count = expected.reduce(0) { $0 + $1.weights.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+        try MemoryBudget.reserve(MemoryBudget.bytes(count, of: 2 * MemoryLayout<Float>.size), for: "the \(count) weights of \(path)")
     }
 
     static func readWeight(
