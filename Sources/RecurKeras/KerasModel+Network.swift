@@ -84,11 +84,17 @@ extension KerasModel {
     }
 }
 
-/// Half of the machine's memory: a generous default that still refuses an arena the box
-/// cannot hold, before trying to allocate it.
+/// Half of the machine's memory, or of the address space the process may have (`ulimit -v`)
+/// when that is less: a generous default that still refuses an arena the box cannot hold, before
+/// trying to allocate it.
 public let defaultMemoryLimit: Int = {
     let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
-    return pages > 0 && size > 0 ? pages / 2 * size : 1 << 32
+    var limit = pages > 0 && size > 0 ? pages / 2 * size : 1 << 32
+    var space = rlimit()
+    if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &space) == 0, space.rlim_cur != rlim_t.max {
+        limit = min(limit, Int(clamping: space.rlim_cur / 2))
+    }
+    return limit
 }()
 
 /// A byte count in megabytes with one decimal, for messages.
