@@ -80,7 +80,7 @@ struct Inspect: RecurCommand {
         }
         Console.out(summary(model.config.name, rows))
         var text = "\n"
-        text += "File: \(model.path) (Keras \(model.kerasVersion ?? "version not recorded"), backend \(model.backend ?? "not recorded"))\n"
+        text += ConsoleText.line("File: \(model.path) (Keras \(model.kerasVersion ?? "version not recorded"), backend \(model.backend ?? "not recorded"))", limit: 1000) + "\n"
         if training {
             text += "Arena for training with \(optimizer.rawValue) (\(slots) slot\(slots == 1 ? "" : "s") per weight), batch \(batch), window \(window): "
         } else {
@@ -129,6 +129,8 @@ func summary(_ name: String, _ rows: [SummaryRow]) -> String {
         var line = left
         for (index, cell) in cells.enumerated() {
             let room = widths[index] - 2
+            // Names come from the file: escaped, so that they cannot act on the terminal.
+            let cell = ConsoleText.line(cell, limit: 1000)
             let text = cell.count > room ? String(cell.prefix(room - 1)) + "…" : cell
             let fill = String(repeating: " ", count: room - text.count)
             line += " " + (alignRight[index] ? fill + text : text + fill) + " "
@@ -139,7 +141,7 @@ func summary(_ name: String, _ rows: [SummaryRow]) -> String {
     func rule(_ left: String, _ fill: String, _ middle: String, _ right: String) -> String {
         left + widths.map { String(repeating: fill, count: $0) }.joined(separator: middle) + right + "\n"
     }
-    var text = "Model: \"\(name)\"\n"
+    var text = "Model: \"\(ConsoleText.line(name, limit: 200))\"\n"
     text += rule("┏", "━", "┳", "┓")
     text += row(["Layer (type)", "Output Shape", "Param #"], left: "┃", middle: "┃", right: "┃", alignRight: [false, false, true])
     text += rule("┡", "━", "╇", "┩")

@@ -103,6 +103,18 @@ import Testing
         #expect(result.stderr.contains("\\x1b]0;pwned\\x07\\nrecur: forged"), "\(result.stderr)")
     }
 
+    /// Layer names from a file reach the summary table escaped too (Keras 3 binds weights by
+    /// class and position, so the names can say anything).
+    @Test func layerNamesInTheTableAreEscaped() throws {
+        let text = try String(contentsOfFile: Fixtures.path("formats/k3_named.json"), encoding: .utf8)
+            .replacingOccurrences(of: #""name": "enc""#, with: #""name": "e\u001b[31mnc""#)
+        let config = writeFile(temporaryFolder(), "escaped.json", Array(text.utf8))
+        let result = try recur(["inspect", Fixtures.path("formats/k3_named.weights.h5"), "--config", config])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("e\\x1b[31mnc"), "\(result.stdout)")
+        #expect(!result.stdout.contains("\u{1B}"))
+    }
+
     /// CRLF line ends and a byte-order mark: the same series as the plain file.
     @Test func windowsFilesReadAsTheSameSeries() throws {
         let plain = try String(contentsOfFile: Self.series, encoding: .utf8)
