@@ -1,7 +1,9 @@
 """Where output goes: devices, FIFOs, links, folders, a full disk, limits of the process
 (issue 18's "--output onto a device or a link", "a failed write to standard output", "a
-file-size limit"). Devices are the harness's own nodes (mknod, as root) or /dev/full: CI runs
-as root, and the real /dev/null must never be at stake."""
+file-size limit"). The devices written to are the harness's own nodes, made with mknod in the
+work folder (the kernel's null and full devices, 1:3 and 1:7), and /dev/stdout its own link to
+/proc/self/fd/1: CI runs as root, and a recur that replaced what it writes would replace the
+machine's /dev entries (a run of main's binary did, before this harness used its own)."""
 import os
 import resource
 import stat
@@ -28,21 +30,41 @@ def output_commands(context, output):
     }
 
 
+def device(context, name, minor):
+    """The work folder's own node of the kernel's device 1:`minor`; as another user than root,
+    who cannot make one, the machine's (which that user cannot replace either)."""
+    folder = os.path.join(context.work, "dev")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    if os.geteuid() != 0:
+        return "/dev/" + name
+    if not os.path.exists(path):
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+    return path
+
+
+def standard_output_link(context, name):
+    path = os.path.join(context.work, "dev", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not os.path.lexists(path):
+        os.symlink("/proc/self/fd/1", path)
+    return path
+
+
 def named_outputs(context):
     folder = os.path.join(context.work, "out")
     os.makedirs(folder, exist_ok=True)
     for name, argv in output_commands(context, "PLACEHOLDER").items():
         suffix = ".svg" if "plot" in name else (".csv" if "output" in name and "forecast" in name else ".h5")
         label = name.replace(" ", "_").replace("-", "")
-        device = os.path.join(folder, label + "_null" + suffix)
-        if os.geteuid() == 0 and not os.path.exists(device):
-            os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
-        if os.path.exists(device):
-            yield Case("outputs", name + " to a private /dev/null", [device if a == "PLACEHOLDER" else a for a in argv], {0},
-                       outputs=[device], check=still(device, stat.S_ISCHR))
-        # A name without the output's ending is a usage error before any writing (.svg, .h5).
-        named = {73} if suffix == ".csv" else {64}
-        yield Case("outputs", name + " to /dev/full", ["/dev/full" if a == "PLACEHOLDER" else a for a in argv], named)
+        # Named with the output's ending, as recur asks of a plot or a model.
+        full = device(context, label + "_full" + suffix, 7)
+        stdout = standard_output_link(context, label + "_stdout" + suffix)
+        null = device(context, label + "_null" + suffix, 3)
+        yield Case("outputs", name + " to a null device", [null if a == "PLACEHOLDER" else a for a in argv], {0},
+                   outputs=[null], check=still(null, stat.S_ISCHR))
+        yield Case("outputs", name + " to a full device", [full if a == "PLACEHOLDER" else a for a in argv], {73},
+                   outputs=[full], check=still(full, stat.S_ISCHR))
         fifo = os.path.join(folder, label + "_fifo" + suffix)
         if not os.path.exists(fifo):
             os.mkfifo(fifo)
@@ -66,7 +88,8 @@ def named_outputs(context):
         yield Case("outputs", name + " to a folder", [directory if a == "PLACEHOLDER" else a for a in argv], {73})
         yield Case("outputs", name + " in a missing folder", [folder + "/missing/x" + suffix if a == "PLACEHOLDER" else a for a in argv], {73})
         yield Case("outputs", name + " in a read-only file system", ["/proc/recur" + suffix if a == "PLACEHOLDER" else a for a in argv], {73})
-        yield Case("outputs", name + " to /dev/stdout", ["/dev/stdout" if a == "PLACEHOLDER" else a for a in argv], {0} if suffix == ".csv" else {64})
+        yield Case("outputs", name + " to a link to /proc/self/fd/1", [stdout if a == "PLACEHOLDER" else a for a in argv], {0},
+                   outputs=[stdout], check=still(stdout, stat.S_ISLNK))
 
 
 def read_while_running(fifo):
@@ -87,6 +110,7 @@ def read_while_running(fifo):
 
 
 def standard_output(context):
+    full = device(context, "full", 7)
     commands = {
         "help": (["help"], None), "inspect": (["inspect", MODEL], None), "forecast": (["forecast", MODEL, "--window", "20"], None),
         "predict": (["predict", MODEL, "--input", "-"], (WINDOW * 3).encode()), "bench": (["bench", MODEL, "--window", "20", "--iterations", "10", "--batch", "2"], None),
@@ -96,7 +120,7 @@ def standard_output(context):
     }
     for name, (argv, stdin) in commands.items():
         outputs = [context.output("stdout_train.h5")] if name == "train" else []
-        yield Case("standard output", name + " > /dev/full", argv, {73}, stdin=stdin, stdout="/dev/full", outputs=outputs)
+        yield Case("standard output", name + " > a full device", argv, {73}, stdin=stdin, stdout=full, outputs=outputs + [full])
         yield Case("standard output", name + " >&-", argv, {73}, stdin=stdin, stdout="closed", outputs=outputs)
 
 
