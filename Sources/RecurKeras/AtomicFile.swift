@@ -128,10 +128,11 @@ public enum AtomicFile {
         guard let directory = opendir(folder) else { return }
         defer { closedir(directory) }
         let letters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        // A dirent is as long as its name: the name is read in place, never as the 256-byte
+        // array its type declares (past the end of the last entry of readdir's buffer).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             guard name.hasPrefix(prefix), name.utf8.count == prefix.utf8.count + 6,
                 name.utf8.suffix(6).allSatisfy(letters.contains)
             else { continue }
