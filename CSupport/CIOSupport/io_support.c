@@ -3,6 +3,7 @@
 #include "CIOSupport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -325,6 +326,16 @@ void recur_hold_stop_signals(void) {
 }
 
 volatile int *recur_stop_flag(void) { return &stop_signal; }
+
+int recur_lock_file(int fd, int wait) {
+    struct flock lock;
+    memset(&lock, 0, sizeof lock);
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 0;
+    lock.l_len = 0;
+    return fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &lock) == 0 ? 0 : errno;
+}
 
 uint64_t recur_monotonic_nanoseconds(void) {
     struct timespec now;

@@ -88,7 +88,7 @@ public enum AtomicFile {
             throw RecurError(.cannotCreate, "\(path) cannot be written: \(String(cString: strerror(errno))) in \(folder)")
         }
         // Held until the file is renamed or removed: another recur's clean-up passes it over.
-        flock(fd, LOCK_EX)
+        _ = recur_lock_file(fd, 1)
         defer { close(fd) }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do throws(RecurError) {
@@ -123,7 +123,7 @@ public enum AtomicFile {
 
     /// Removes the temporary files of the same output that a killed recur left: regular files
     /// in `folder` named `prefix` and six of mkstemp's letters, owned by this user, that no
-    /// process holds locked (a recur writing one holds it).
+    /// process holds locked (a recur writing one holds it: ``recur_lock_file(_:_:)``).
     static func removeStaleTemporaryFiles(in folder: String, prefix: String) {
         guard let directory = opendir(folder) else { return }
         defer { closedir(directory) }
@@ -137,12 +137,13 @@ public enum AtomicFile {
                 name.utf8.suffix(6).allSatisfy(letters.contains)
             else { continue }
             let path = folder + "/" + name
-            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            // Open for writing: an exclusive fcntl lock needs it.
+            let fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else { continue }
             defer { close(fd) }
             var status = stat()
             guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid(),
-                flock(fd, LOCK_EX | LOCK_NB) == 0
+                recur_lock_file(fd, 0) == 0
             else { continue }
             unlink(path)
         }

@@ -1,3 +1,4 @@
+import CIOSupport
 import Foundation
 import RecurTestSupport
 import Testing
@@ -112,9 +113,10 @@ import Testing
         for name in [".out.csv.recur-AbC123", ".out.csv.recur-held99", ".other.csv.recur-AbC123", ".out.csv.recur-toolong1", "out.csv.recur-AbC123"] {
             #expect(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data("x".utf8)))
         }
-        let held = open(folder + "/.out.csv.recur-held99", O_RDONLY)
+        // Held as a writing recur holds its temporary file (an open file description's lock).
+        let held = open(folder + "/.out.csv.recur-held99", O_RDWR)
         defer { close(held) }
-        #expect(flock(held, LOCK_EX) == 0)
+        #expect(recur_lock_file(held, 0) == 0)
         #expect(try forecast(to: folder + "/out.csv").status == 0)
         #expect(try temporaryFiles(in: folder).sorted() == [".other.csv.recur-AbC123", ".out.csv.recur-held99", ".out.csv.recur-toolong1", "out.csv.recur-AbC123"])
     }

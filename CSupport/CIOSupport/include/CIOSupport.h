@@ -66,6 +66,12 @@ void recur_exit_on_stop_signals(void);
 void recur_save_begin(void);
 void recur_save_end(void);
 
+/* Takes (wait 1) or tries to take (wait 0) an exclusive lock on the whole file open at fd, of
+   the kind that belongs to the open file description (fcntl F_OFD_SETLK), released when it is
+   closed. Such locks and flock() ignore each other: libhdf5 takes flock() locks on the files it
+   opens, and must not find the file an output was written under locked. Returns 0 or an errno. */
+int recur_lock_file(int fd, int wait);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t recur_monotonic_nanoseconds(void);
 
