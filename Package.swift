@@ -51,7 +51,7 @@ let package = Package(
         // The engine: pure Swift, no Foundation, Embedded-clean (tools/check-embedded.sh).
         .target(name: "RecurKernel", dependencies: ["CMathShims"], swiftSettings: kernelSettings),
         // The only module that touches HDF5, JSON and Keras's conventions.
-        .target(name: "RecurKeras", dependencies: ["RecurKernel", "CHDF5", "CThreads"]),
+        .target(name: "RecurKeras", dependencies: ["RecurKernel", "CHDF5", "CThreads", "CIOSupport"]),
         // One file per subcommand; a library so that tests can drive the commands.
         .target(
             name: "RecurCLI",

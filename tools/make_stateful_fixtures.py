@@ -9,6 +9,9 @@ For each model (Keras 3 and tf_keras), writes Tests/Fixtures/stateful/{keras3,ke
   sequence        [B, 24, F] float32, the input sequence (B = the model's fixed batch)
   step_outputs    [24, B, …]  model.predict(sequence[:, t:t+1]) for t = 0…23, state carried
   chunk_outputs   [4, B, …]   after reset_states: model.predict(sequence[:, 6k:6k+6]), k = 0…3
+  reset_outputs   [12, B, …]  steps 0…11 fed one at a time, then reset_states, then
+                              model.predict(sequence[:, t:t+1]) for t = 12…23 (recur stream's
+                              `reset` line)
 Weights are overwritten with seeded uniform(-0.5, 0.5) values, biases included.
 """
 import os
@@ -56,12 +59,18 @@ def run(k, folder):
         reset(model)
         steps = np.stack([model.predict(sequence[:, t:t + 1], batch_size=batch, verbose=0) for t in range(STEPS)])
         reset(model)
+        for t in range(STEPS // 2):
+            model.predict(sequence[:, t:t + 1], batch_size=batch, verbose=0)
+        reset(model)
+        after_reset = np.stack([model.predict(sequence[:, t:t + 1], batch_size=batch, verbose=0) for t in range(STEPS // 2, STEPS)])
+        reset(model)
         chunks = np.stack([model.predict(sequence[:, c:c + CHUNK], batch_size=batch, verbose=0) for c in range(0, STEPS, CHUNK)])
         model.save(os.path.join(folder, name + ".h5"))
         with h5py.File(os.path.join(folder, name + ".io.h5"), "w") as f:
             f["sequence"] = sequence
             f["step_outputs"] = steps.astype("float32")
             f["chunk_outputs"] = chunks.astype("float32")
+            f["reset_outputs"] = after_reset.astype("float32")
             f.attrs["keras_version"] = k.__version__
             f.attrs["chunk"] = CHUNK
         print(folder, name, steps.shape, chunks.shape)

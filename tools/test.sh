@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the Embedded-Swift allocation proof of the kernel, the Swift test suites
-# (Keras parity on every fixture, import errors, commands end to end), and, when the shared
-# Keras fixtures are beside this checkout, the external parity check on the release binary.
+# (Keras parity on every fixture, import errors, commands end to end), the hostile-input harness
+# (tools/hostile/run.sh), and the external parity check of the shared Keras fixtures on the
+# release binary, which must run (shared/ beside this checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,9 @@ examples/swiftpm/.build/debug/forecast models/e3_bilstm2.h5 20 < .build/swiftpm-
     | cmp -s - .build/swiftpm-example.out || { echo "examples/swiftpm: its forecasts are not recur stream's"; exit 1; }
 echo "examples/swiftpm forecasts $(wc -l < .build/swiftpm-example.out) windows as recur stream does, byte for byte"
 
+echo "== the hostile-input harness on the release binary (tools/hostile/run.sh, docs/fuzzing.md)"
+./tools/hostile/run.sh
+
 echo "== kernel as Embedded Swift with -no-allocations"
 ./tools/check-embedded.sh
 
@@ -102,17 +106,8 @@ grep -E 'Test run with' .build/asan-test.log
 echo "(AddressSanitizer build and tests: $((SECONDS - asan_started)) s)"
 # --- end sanitizers ---
 
-shared=../shared
-if [ -x "$shared/tools/check-keras-parity" ]; then
-    echo "== check-keras-parity (shared fixtures, release binary)"
-    py=python3
-    python3 -c "import h5py" 2>/dev/null || py=.venv-keras/bin/python
-    if "$py" -c "import h5py" 2>/dev/null; then
-        "$py" "$shared/tools/check-keras-parity" .build/release/recur --only 'm[1358]_*'
-    fi
-fi
-echo "== recur export to .h5, .keras and .weights.h5, loaded back by real Keras 3 and tf_keras (tools/keras_roundtrip.py)"
-# The Keras venv the fixtures were made with; created here when a package is missing.
+# The Keras venv the fixtures were made with (h5py for the parity check, TensorFlow for the
+# round trip); created here when a package is missing, before anything needs it.
 venv=.venv-keras
 if ! "$venv/bin/python" - 2>/dev/null <<'PY'
 from importlib.metadata import version
@@ -124,6 +119,18 @@ then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet tensorflow-cpu==2.21.0 tf-keras==2.21.0 h5py
 fi
+
+# The other team's check of recur predict against their Keras fixtures: it must run, so a
+# missing checkout of shared/ beside this one is a failure, not a skip.
+shared=../shared
+echo "== check-keras-parity (shared fixtures, release binary)"
+if [ ! -x "$shared/tools/check-keras-parity" ]; then
+    echo "check-keras-parity: $shared/tools/check-keras-parity is missing; the external parity check cannot run"
+    exit 1
+fi
+"$venv/bin/python" "$shared/tools/check-keras-parity" .build/release/recur --only 'm[1358]_*'
+
+echo "== recur export to .h5, .keras and .weights.h5, loaded back by real Keras 3 and tf_keras (tools/keras_roundtrip.py)"
 # The other team's fixtures, the course models, and of the Keras 3 / Keras 2 fixtures one per
 # layer option (every option the exporter writes; the script adds models of the layers no
 # fixture has). One Python process for all: importing TensorFlow takes seconds.

@@ -3,6 +3,7 @@
 #include "CIOSupport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -206,6 +207,23 @@ static volatile int stop_signal = 0;
 static sigset_t waiting_mask;
 static int stop_signals_held = 0;
 
+/* A held stop signal that is pending, taken (sigtimedwait) into the stop flag: 1 if there was
+   one. */
+static int take_pending_stop(void) {
+    sigset_t pending;
+    if (sigpending(&pending) != 0) return 0;
+    if (!sigismember(&pending, SIGINT) && !sigismember(&pending, SIGTERM)) return 0;
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    struct timespec now = {0, 0};
+    int taken = sigtimedwait(&stops, NULL, &now);
+    if (taken <= 0) return 0;
+    stop_signal = taken;
+    return 1;
+}
+
 long recur_read_some(int fd, char *buffer, size_t capacity, const volatile int *stop) {
     for (;;) {
         if (stop && stop_signals_held) {
@@ -218,6 +236,9 @@ long recur_read_some(int fd, char *buffer, size_t capacity, const volatile int *
                 if (errno == EINTR) continue;
                 return -(long)errno;
             }
+            /* When input is ready at once (a fast producer, /dev/zero), ppoll returns without
+               delivering a pending stop signal: take it here, so that it still ends the loop. */
+            if (take_pending_stop()) return -EINTR;
         }
         ssize_t n = read(fd, buffer, capacity);
         if (n >= 0) return (long)n;
@@ -226,9 +247,57 @@ long recur_read_some(int fd, char *buffer, size_t capacity, const volatile int *
     }
 }
 
-static void on_stop(int signal_number) { stop_signal = signal_number; }
+/* Set by recur_exit_on_stop_signals, cleared by recur_install_stop_handlers: whether a stop
+   signal ends the process (when no save is under way) or only sets the flag. */
+static volatile sig_atomic_t stop_exits = 0;
+static volatile sig_atomic_t saves_under_way = 0;
+
+/* "recur: stopped by signal N", then _exit: async-signal-safe. */
+static void stop_now(int signal_number) {
+    char text[40] = "recur: stopped by signal ";
+    size_t length = strlen(text);
+    if (signal_number >= 10) text[length++] = (char)('0' + signal_number / 10);
+    text[length++] = (char)('0' + signal_number % 10);
+    text[length++] = '\n';
+    ssize_t ignored = write(2, text, length);
+    (void)ignored;
+    _exit(128 + signal_number);
+}
+
+static void on_stop(int signal_number) {
+    stop_signal = signal_number;
+    if (stop_exits && saves_under_way == 0) stop_now(signal_number);
+}
+
+void recur_exit_on_stop_signals(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_stop;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    stop_exits = 1;
+    const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        sigaction(stops[i], &action, NULL);
+        sigaddset(&blocked, stops[i]);
+    }
+    /* A parent may have started us with these blocked; they would never arrive. */
+    sigprocmask(SIG_UNBLOCK, &blocked, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+void recur_save_begin(void) { saves_under_way++; }
+
+void recur_save_end(void) {
+    saves_under_way--;
+    if (stop_exits && saves_under_way == 0 && stop_signal != 0) stop_now(stop_signal);
+}
 
 void recur_install_stop_handlers(void) {
+    stop_exits = 0;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_stop;
@@ -257,6 +326,16 @@ void recur_hold_stop_signals(void) {
 }
 
 volatile int *recur_stop_flag(void) { return &stop_signal; }
+
+int recur_lock_file(int fd, int wait) {
+    struct flock lock;
+    memset(&lock, 0, sizeof lock);
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 0;
+    lock.l_len = 0;
+    return fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &lock) == 0 ? 0 : errno;
+}
 
 uint64_t recur_monotonic_nanoseconds(void) {
     struct timespec now;

@@ -22,13 +22,13 @@ struct Bench: RecurCommand {
     @Argument(help: ArgumentHelp("The Keras model file.", valueName: "model"), completion: .file())
     var model: String
 
-    @Option(help: "Steps per window (default: the model's own, else \(Defaults.window)).")
+    @Option(parsing: .unconditional, help: "Steps per window (default: the model's own, else \(Defaults.window)).")
     var window: Int?
 
-    @Option(help: "Batch size for the throughput figure.")
+    @Option(parsing: .unconditional, help: "Batch size for the throughput figure.")
     var batch = 128
 
-    @Option(help: "Timed single-window calls.")
+    @Option(parsing: .unconditional, help: "Timed single-window calls.")
     var iterations = 20000
 
     @Flag(help: "Print the result as one JSON object.")
@@ -37,7 +37,9 @@ struct Bench: RecurCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
-        guard batch >= 1, iterations >= 10 else { throw ValidationError("--batch must be at least 1 and --iterations at least 10") }
+        try OptionBounds.check("--window", window, in: OptionBounds.sizes)
+        try OptionBounds.check("--batch", batch, in: OptionBounds.sizes)
+        try OptionBounds.check("--iterations", iterations, in: 10...(1 << 24))
     }
 
     func execute() throws(RecurError) {
@@ -48,6 +50,7 @@ struct Bench: RecurCommand {
         let single = try model.makeNetwork(window: window, batch: 1)
         fillSine(single.input, count: single.plan.input.count, phase: 0)
         for _ in 0..<200 { single.forward(batch: 1) }
+        try MemoryBudget.reserve(MemoryBudget.bytes(iterations, of: MemoryLayout<UInt64>.size), for: "the timings of \(iterations) calls")
         var samples = [UInt64](repeating: 0, count: iterations)
         for index in 0..<iterations {
             let start = recur_monotonic_nanoseconds()
@@ -60,6 +63,8 @@ struct Bench: RecurCommand {
         let mallocs = MallocCounter.count { for _ in 0..<1000 { single.forward(batch: 1) } }.map { Double($0) / 1000 }
 
         let batched = try model.makeNetwork(window: window, batch: batch)
+        // A stateful model runs the batch it was built for, whatever --batch asks.
+        let batch = batched.plan.batchCapacity
         for b in 0..<batch {
             fillSine(batched.input + b * batched.plan.input.count, count: batched.plan.input.count, phase: Double(b))
         }

@@ -20,14 +20,18 @@ struct BenchGEMM: RecurCommand {
     @Flag(help: "A is stored transposed, [K×M] (the product of a weight gradient, Xᵀ·dZ).")
     var transposedA = false
 
-    @Option(help: "Seconds to time for (at least 5 calls).")
+    @Option(parsing: .unconditional, help: "Seconds to time for (at least 5 calls).")
     var seconds = 0.5
 
     func validate() throws {
-        guard m >= 1, n >= 1, k >= 1, m * k <= 1 << 28, k * n <= 1 << 28, m * n <= 1 << 28 else {
-            throw ValidationError("M, N and K must be at least 1, and each matrix at most 2^28 floats")
+        // Each at most 2^28 first, so that the products below cannot overflow.
+        for (name, value) in [("M", m), ("N", n), ("K", k)] {
+            try OptionBounds.check(name, value, in: 1...(1 << 28))
         }
-        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard m * k <= 1 << 28, k * n <= 1 << 28, m * n <= 1 << 28 else {
+            throw ValidationError("each matrix may hold at most 2^28 floats")
+        }
+        try OptionBounds.check("--seconds", seconds, in: 0...3600, above: true)
     }
 
     func execute() throws(RecurError) {

@@ -38,11 +38,11 @@ struct Export: RecurCommand {
     var model: String
 
     @Option(
-        name: .shortAndLong, help: ArgumentHelp("The file to write: .h5, .hdf5, .keras or .weights.h5.", valueName: "file"),
+        name: .shortAndLong, parsing: .unconditional, help: ArgumentHelp("The file to write: .h5, .hdf5, .keras or .weights.h5.", valueName: "file"),
         completion: .file(extensions: ["h5", "hdf5", "keras"]))
     var output: String
 
-    @Option(help: ArgumentHelp("The Keras that must compute recur's numbers: both, 2 (tf_keras) or 3.", valueName: "both|2|3"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The Keras that must compute recur's numbers: both, 2 (tf_keras) or 3.", valueName: "both|2|3"))
     var keras: TargetChoice = .both
 
     @OptionGroup var modelOptions: ModelOptions

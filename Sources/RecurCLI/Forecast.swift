@@ -20,39 +20,39 @@ struct Forecast: RecurCommand {
     @Argument(help: ArgumentHelp("The Keras model file (default: the shipped \(Defaults.model)).", valueName: "model"), completion: .file())
     var model: String?
 
-    @Option(help: ArgumentHelp("A CSV file holding the series (default: the course's series).", valueName: "csv"), completion: .file())
+    @Option(parsing: .unconditional, help: ArgumentHelp("A CSV file holding the series (default: the course's series).", valueName: "csv"), completion: .file())
     var series: String?
 
-    @Option(help: ArgumentHelp("The series' column: a header name or a 1-based number (default: the last column).", valueName: "name"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The series' column: a header name or a 1-based number (default: the last column).", valueName: "name"))
     var column: String?
 
-    @Option(help: "Steps per window (default: the model's own, else the course's \(Defaults.window)).")
+    @Option(parsing: .unconditional, help: "Steps per window (default: the model's own, else the course's \(Defaults.window)).")
     var window: Int?
 
-    @Option(help: "The first time step forecast (the course's split_time).")
+    @Option(parsing: .unconditional, help: "The first time step forecast (the course's split_time).")
     var split = Defaults.split
 
-    @Option(help: ArgumentHelp("Write time,value,forecast rows for the validation range to this CSV file.", valueName: "csv"), completion: .file())
+    @Option(parsing: .unconditional, help: ArgumentHelp("Write time,value,forecast rows for the validation range to this CSV file.", valueName: "csv"), completion: .file())
     var output: String?
 
-    @Option(help: ArgumentHelp("Draw the series and the forecast over the validation range in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Draw the series and the forecast over the validation range in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
     var plot: String?
 
-    @Option(help: ArgumentHelp("With --plot: label the time axis with this column of the series file (a year, a time stamp), not the row.", valueName: "name"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --plot: label the time axis with this column of the series file (a year, a time stamp), not the row.", valueName: "name"))
     var timeColumn: String?
 
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
-    @Option(help: "Windows run together.")
+    @Option(parsing: .unconditional, help: "Windows run together.")
     var batch = 32
 
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        if let window, window < 1 { throw ValidationError("--window must be at least 1") }
-        guard split >= 1 else { throw ValidationError("--split must be at least 1") }
+        try OptionBounds.check("--batch", batch, in: OptionBounds.sizes)
+        try OptionBounds.check("--window", window, in: OptionBounds.sizes)
+        try OptionBounds.check("--split", split, in: OptionBounds.counts)
         if let plot, !plot.hasSuffix(".svg") { throw ValidationError("--plot must name a .svg file") }
     }
 

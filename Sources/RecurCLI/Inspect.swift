@@ -20,19 +20,19 @@ struct Inspect: RecurCommand {
     @Argument(help: ArgumentHelp("The Keras model file.", valueName: "model"), completion: .file())
     var model: String
 
-    @Option(help: "Steps per window for the memory plan (default: the model's own, else \(Defaults.window)).")
+    @Option(parsing: .unconditional, help: "Steps per window for the memory plan (default: the model's own, else \(Defaults.window)).")
     var window: Int?
 
-    @Option(help: "Samples per batch for the memory plan.")
+    @Option(parsing: .unconditional, help: "Samples per batch for the memory plan.")
     var batch = 1
 
     @Flag(help: "Plan the memory for training (gradients, optimizer slots, every step's activations).")
     var training = false
 
-    @Option(help: "With --training: the optimizer whose slots to plan: sgd, adam or rmsprop.")
+    @Option(parsing: .unconditional, help: "With --training: the optimizer whose slots to plan: sgd, adam or rmsprop.")
     var optimizer: TrainingOptions.OptimizerName = .sgd
 
-    @Option(help: "With --training: the momentum (0 gives SGD and RMSprop one slot fewer).")
+    @Option(parsing: .unconditional, help: "With --training: the momentum (0 gives SGD and RMSprop one slot fewer).")
     var momentum: Double = 0.9
 
     @Flag(help: "Print the layers, the file's origin and the memory plan as one JSON object.")
@@ -41,9 +41,9 @@ struct Inspect: RecurCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        if let window, window < 1 { throw ValidationError("--window must be at least 1") }
-        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
+        try OptionBounds.check("--batch", batch, in: OptionBounds.sizes)
+        try OptionBounds.check("--window", window, in: OptionBounds.sizes)
+        try OptionBounds.check("--momentum", momentum, in: OptionBounds.fraction, below: true)
     }
 
     func execute() throws(RecurError) {
@@ -80,7 +80,7 @@ struct Inspect: RecurCommand {
         }
         Console.out(summary(model.config.name, rows))
         var text = "\n"
-        text += "File: \(model.path) (Keras \(model.kerasVersion ?? "version not recorded"), backend \(model.backend ?? "not recorded"))\n"
+        text += ConsoleText.line("File: \(model.path) (Keras \(model.kerasVersion ?? "version not recorded"), backend \(model.backend ?? "not recorded"))", limit: 1000) + "\n"
         if training {
             text += "Arena for training with \(optimizer.rawValue) (\(slots) slot\(slots == 1 ? "" : "s") per weight), batch \(batch), window \(window): "
         } else {
@@ -129,6 +129,8 @@ func summary(_ name: String, _ rows: [SummaryRow]) -> String {
         var line = left
         for (index, cell) in cells.enumerated() {
             let room = widths[index] - 2
+            // Names come from the file: escaped, so that they cannot act on the terminal.
+            let cell = ConsoleText.line(cell, limit: 1000)
             let text = cell.count > room ? String(cell.prefix(room - 1)) + "…" : cell
             let fill = String(repeating: " ", count: room - text.count)
             line += " " + (alignRight[index] ? fill + text : text + fill) + " "
@@ -139,7 +141,7 @@ func summary(_ name: String, _ rows: [SummaryRow]) -> String {
     func rule(_ left: String, _ fill: String, _ middle: String, _ right: String) -> String {
         left + widths.map { String(repeating: fill, count: $0) }.joined(separator: middle) + right + "\n"
     }
-    var text = "Model: \"\(name)\"\n"
+    var text = "Model: \"\(ConsoleText.line(name, limit: 200))\"\n"
     text += rule("┏", "━", "┳", "┓")
     text += row(["Layer (type)", "Output Shape", "Param #"], left: "┃", middle: "┃", right: "┃", alignRight: [false, false, true])
     text += rule("┡", "━", "╇", "┩")

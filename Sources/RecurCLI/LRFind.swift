@@ -24,23 +24,25 @@ struct LRFind: RecurCommand {
 
     @OptionGroup var options: TrainingOptions
 
-    @Option(help: "The first epoch's learning rate.")
+    @Option(parsing: .unconditional, help: "The first epoch's learning rate.")
     var start: Double = 1e-8
 
-    @Option(help: "Epochs in the sweep.")
+    @Option(parsing: .unconditional, help: "Epochs in the sweep.")
     var epochs = 100
 
-    @Option(help: "Epochs per tenfold increase of the learning rate.")
+    @Option(parsing: .unconditional, help: "Epochs per tenfold increase of the learning rate.")
     var perDecade: Double = 20
 
-    @Option(help: ArgumentHelp("Draw the loss against the learning rate in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Draw the loss against the learning rate in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
     var plot: String?
 
     @Flag(help: "Print only the suggested rate.")
     var quiet = false
 
     func validate() throws {
-        guard start > 0, epochs >= 2, perDecade > 0 else { throw ValidationError("--start and --per-decade must be positive and --epochs at least 2") }
+        try OptionBounds.check("--start", start, in: OptionBounds.positive, above: true)
+        try OptionBounds.check("--epochs", epochs, in: 2...OptionBounds.sizes.upperBound)
+        try OptionBounds.check("--per-decade", perDecade, in: OptionBounds.positive, above: true)
         if let plot, !plot.hasSuffix(".svg") { throw ValidationError("--plot must name a .svg file") }
     }
 
@@ -58,6 +60,7 @@ struct LRFind: RecurCommand {
             bar = ProgressBar(epochs: epochs, stepsPerEpoch: (data.windowCount + options.batch - 1) / options.batch, columns: columns, now: recur_monotonic_nanoseconds())
         }
         if style == .lines { Console.out("epoch,lr,loss\n") }
+        try MemoryBudget.reserve(MemoryBudget.bytes(epochs, of: MemoryLayout<(Double, Double)>.stride), for: "the sweep's \(epochs) epochs")
         var curve: [(rate: Double, loss: Double)] = []
         for epoch in 0..<epochs {
             let rate = schedule.rate(initial: start, epoch: epoch, step: 0)
@@ -84,6 +87,9 @@ struct LRFind: RecurCommand {
         if let plot {
             let title = "Learning-rate sweep: \(NumberText.format(start, digits: 3)) · 10^(epoch/\(NumberText.format(perDecade, digits: 6))), \(curve.count) epochs"
             try Plots.write(Plots.learningRate(curve: curve, suggestion: suggestion, title: title), to: plot)
+        }
+        if recur_stop_flag().pointee != 0 {
+            throw RecurError(.interrupted(recur_stop_flag().pointee), "stopped by signal \(recur_stop_flag().pointee) after the last epoch")
         }
         if let suggestion {
             Console.out("Suggested learning rate: \(NumberText.format(suggestion, digits: 3))\n")

@@ -7,25 +7,30 @@ struct ModelOptions: ParsableArguments {
     // Not `--arch`: `train` and `lr-find` already take `--arch` for the model they build, and a
     // command cannot take one option name twice.
     @Option(
-        name: .customLong("config"),
+        name: .customLong("config"), parsing: .unconditional,
         help: ArgumentHelp(
             "The architecture of a weights-only model file (.weights.h5, or Keras 2's save_weights .h5): the model's .keras, full .h5 or model.to_json() JSON file, or a layer list in --arch's syntax for weights recur wrote, e.g. \"SimpleRNN(40), Dense(1), Scale(100)\".",
             valueName: "arch"))
     var architecture: String?
 
     @Option(
-        name: .customLong("lambda"),
+        name: .customLong("lambda"), parsing: .unconditionalSingleValue,
         help: ArgumentHelp(
             "Map a Lambda layer by hand: NAME=expand-dims, NAME=scale:C (x*C), NAME=divide:C, NAME=add:C, NAME=subtract:C. Repeatable.",
             valueName: "name=op"))
     var lambdas: [String] = []
 
     @Option(
-        name: .customLong("max-memory"),
+        name: .customLong("max-memory"), parsing: .unconditional,
         help: ArgumentHelp(
             "Refuse, before allocating, a model whose memory would exceed this many bytes (suffix K, M or G; default: half of this machine's memory).",
             valueName: "bytes"))
     var maxMemory: String?
+
+    /// Checks `--max-memory` and makes it the command's ``MemoryBudget``.
+    func validate() throws {
+        do { MemoryBudget.limit = try memoryLimit() } catch { throw ValidationError(error.message) }
+    }
 
     /// The `--max-memory` limit in bytes.
     func memoryLimit() throws(RecurError) -> Int {
@@ -62,6 +67,7 @@ struct ModelOptions: ParsableArguments {
             default:
                 throw .usage("--lambda \(mapping): the operation must be expand-dims, scale:C, divide:C, add:C or subtract:C")
             }
+            if let refusal = result[parts[0]]?.refusal { throw .usage("--lambda \(mapping): \(refusal)") }
         }
         return result
     }

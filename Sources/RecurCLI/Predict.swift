@@ -19,35 +19,40 @@ struct Predict: RecurCommand {
     @Argument(help: ArgumentHelp("The Keras model file.", valueName: "model"), completion: .file())
     var model: String
 
-    @Option(help: ArgumentHelp("The samples, one per line; - reads standard input.", valueName: "file"), completion: .file())
+    @Option(parsing: .unconditional, help: ArgumentHelp("The samples, one per line; - reads standard input.", valueName: "file"), completion: .file())
     var input: String
 
-    @Option(help: "Samples run together; larger batches amortise the per-step cost.")
+    @Option(parsing: .unconditional, help: "Samples run together; larger batches amortise the per-step cost.")
     var batch = 32
 
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        try OptionBounds.check("--batch", batch, in: OptionBounds.sizes)
     }
+
+    /// The longest input line: a window of 2^20 values (``OptionBounds/sizes``), each up to
+    /// sixteen characters.
+    static let lineLimit = 16 << 20
 
     func execute() throws(RecurError) {
         let model = try modelOptions.load(self.model)
-        let source = input == "-" ? "standard input" : input
-        let bytes = input == "-" ? try StandardInput.readAll() : try FileBytes.read(input)
+        var reader = try LineReader(path: input, lineLimit: Self.lineLimit)
+        let source = reader.name
         var samples: [(line: Int, values: [Float])] = []
-        let text = String(decoding: bytes, as: UTF8.self)
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy({ $0 == " " || $0 == "\r" || $0 == "\t" }) { continue }
+        while let line = try reader.next() {
+            if line.allSatisfy(Series.isSpace) { continue }
             var values: [Float] = []
-            for (field, text) in line.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            for (field, text) in line.split(separator: 0x2C, omittingEmptySubsequences: false).enumerated() {
                 switch NumberText.parseFloat(text) {
                 case .success(let value): values.append(value)
                 case .failure(let failure):
-                    throw .data("\(source) line \(offset + 1): field \(field + 1) '\(text.trimmingSpaces)' \(failure.reason)")
+                    throw .data("\(source) line \(reader.lineNumber): field \(field + 1) '\(Series.quoted(Series.text(text)))' \(failure.reason)")
                 }
             }
-            samples.append((offset + 1, values))
+            // Each sample is kept until all are read (a stateful model needs whole batches).
+            try MemoryBudget.reserve(MemoryBudget.bytes(values.count, of: MemoryLayout<Float>.size) + 64, for: "the samples of \(source)")
+            samples.append((reader.lineNumber, values))
         }
         guard let first = samples.first else { return }
 
@@ -83,19 +88,5 @@ struct Predict: RecurCommand {
                 }
             })
         Console.out(out)
-    }
-}
-
-/// Reading all of standard input.
-enum StandardInput {
-    static func readAll() throws(RecurError) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recur_read_some(0, $0.baseAddress, $0.count, nil) }
-            if count == 0 { return bytes }
-            guard count > 0 else { throw .noInput("standard input cannot be read") }
-            bytes += chunk.prefix(count)
-        }
     }
 }

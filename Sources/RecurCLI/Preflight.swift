@@ -12,19 +12,41 @@ import RecurKeras
 enum Preflight {
     static let timeLimitSeconds = 20
 
+    /// The recur executable to run the child from: `/proc/self/exe`, set by ``Recur/main()``
+    /// (whatever the binary is called), nil when the commands run inside another program (the
+    /// tests), which is not recur and cannot be the child.
+    nonisolated(unsafe) static var executable: String?
+
     /// Address space for the child: far more than any model recur runs needs, far less than a
     /// damaged file can make libhdf5 ask for.
     static func memoryLimit(forFileOf bytes: Int) -> Int {
         max(1 << 30, 4 * bytes + (256 << 20))
     }
 
+    /// What the child may allocate for what the file asks (``MemoryBudget``): the command's own
+    /// limit, within the child's address space less room for the program and libhdf5, so that
+    /// an archive member or a configuration too large for the child is refused in a sentence,
+    /// not by the address-space limit.
+    static func childBudget(forFileOf bytes: Int, commandLimit: Int) -> Int {
+        min(commandLimit, memoryLimit(forFileOf: bytes) - (256 << 20))
+    }
+
+    /// The child's command line. The path comes after `--`, and every option value is attached
+    /// to its name, so that nothing the user wrote can be read as another option.
+    static func arguments(path: String, options: ModelOptions, budget: Int) -> [String] {
+        var arguments = ["recur", "check-model", "--max-memory=\(budget)"]
+        if let architecture = options.architecture { arguments.append("--config=" + architecture) }
+        for mapping in options.lambdas { arguments.append("--lambda=" + mapping) }
+        return arguments + ["--", path]
+    }
+
     /// Reads `path` as `options` say (`--config`, `--lambda`) in a child process.
     static func check(path: String, options: ModelOptions) throws(RecurError) {
-        guard getenv("RECUR_NO_PREFLIGHT") == nil, let executable = recurExecutable() else { return }
-        var arguments = ["recur", "check-model", path]
-        if let architecture = options.architecture { arguments += ["--config", architecture] }
-        for mapping in options.lambdas { arguments += ["--lambda", mapping] }
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        guard getenv("RECUR_NO_PREFLIGHT") == nil, let executable else { return }
+        var status = stat()
+        let bytes = stat(path, &status) == 0 ? Int(status.st_size) : 0
+        let budget = childBudget(forFileOf: bytes, commandLimit: try options.memoryLimit())
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments(path: path, options: options, budget: budget).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var environment: [UnsafeMutablePointer<CChar>?] = []
         var entry = environ
@@ -51,57 +73,53 @@ enum Preflight {
         let spawned = posix_spawn(&child, executable, &actions, nil, &argv, &environment)
         close(pipeEnds[1])
         guard spawned == 0 else { return }
-        _ = fcntl(pipeEnds[0], F_SETFL, fcntl(pipeEnds[0], F_GETFL) | O_NONBLOCK)
+        let (ended, message) = wait(for: child, reading: pipeEnds[0])
+        guard let ended else {
+            throw .data("\(path) is damaged: reading it did not finish within \(timeLimitSeconds) s")
+        }
+        let signal = ended & 0x7f
+        if signal != 0 {
+            let text = String(decoding: message, as: UTF8.self)
+            if text.contains("failed to allocate") {
+                throw .data("\(path) is damaged or hostile: reading it asked for more memory than \(megabytes(memoryLimit(forFileOf: bytes))), the most a file of \(bytes) bytes may take")
+            }
+            throw .data("\(path) is damaged: reading it crashed the process that checks it (\(signalName(signal)))")
+        }
+        let code = (ended >> 8) & 0xff
+        guard code != 0 else { return }
+        let sentence = String(decoding: message, as: UTF8.self).split(separator: "\n").first.map(String.init)
+            ?? "\(path) could not be read"
+        throw RecurError(exitCode: code, sentence)
+    }
+
+    /// Waits for the child, reading its standard error all along (keeping the first 64 KiB,
+    /// so that a long message can never block it), and kills it when the time is up: its
+    /// status, nil if it was killed, and what it wrote.
+    static func wait(for child: pid_t, reading fd: Int32) -> (status: Int32?, message: [UInt8]) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var message: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         func drain() {
-            while message.count < 1 << 16 {
-                let count = read(pipeEnds[0], &chunk, chunk.count)
+            while true {
+                let count = read(fd, &chunk, chunk.count)
                 if count <= 0 { return }
-                message += chunk.prefix(count)
+                if message.count < 1 << 16 { message += chunk.prefix(count) }
             }
         }
-
         var status: Int32 = 0
         let deadline = time(nil) + time_t(timeLimitSeconds)
         while true {
             drain()
             let done = waitpid(child, &status, WNOHANG)
-            if done == child { drain(); break }
-            if done < 0 { return }
+            if done == child { drain(); return (status, message) }
+            if done < 0 { return (0, message) }
             if time(nil) >= deadline {
                 kill(child, SIGKILL)
                 waitpid(child, &status, 0)
-                throw .data("\(path) is damaged: reading it did not finish within \(timeLimitSeconds) s")
+                return (nil, message)
             }
             usleep(2000)
         }
-        let signal = status & 0x7f
-        if signal != 0 {
-            throw .data("\(path) is damaged: reading it made the HDF5 library fail (\(signalName(signal)))")
-        }
-        let code = (status >> 8) & 0xff
-        guard code != 0 else { return }
-        let sentence = String(decoding: message, as: UTF8.self).split(separator: "\n").first.map(String.init)
-            ?? "\(path) could not be read"
-        let category: RecurError.Category
-        switch code {
-        case 64: category = .usage
-        case 66: category = .noInput
-        case 73: category = .cannotCreate
-        case 65: category = .data
-        default: category = .failure
-        }
-        throw RecurError(category, sentence)
-    }
-
-    /// The running binary, when it is recur (not a test runner driving the commands in-process).
-    static func recurExecutable() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        let path = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return path.hasSuffix("/recur") ? path : nil
     }
 
     static func signalName(_ signal: Int32) -> String {
@@ -109,7 +127,8 @@ enum Preflight {
         case SIGSEGV: return "a segmentation fault"
         case SIGBUS: return "a bus error"
         case SIGABRT: return "an abort"
-        case SIGKILL: return "killed, out of memory"
+        case SIGILL, SIGTRAP: return "a trap"
+        case SIGKILL: return "killed"
         default: return "signal \(signal)"
         }
     }

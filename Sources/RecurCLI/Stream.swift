@@ -23,7 +23,8 @@ struct Stream: RecurCommand {
             window is one step, every line gives a forecast, and a horizon runs ahead of the \
             state without changing it. --warmup runs the whole history through it.
 
-            A line that is not a finite float32 (text, nan, inf, a number beyond float32's \
+            A line that holds 'reset' empties the window and clears the recurrent state of a \
+            stateful model (Keras's reset_states()). A line that is not a finite float32 (text, nan, inf, a number beyond float32's \
             range, a line without the field --column asks for, a line longer than \
             \(StreamLoop.lineCapacity) bytes) is reported on standard error as \
             'recur: line N: …' and skipped; the window is left as it was.
@@ -44,18 +45,18 @@ struct Stream: RecurCommand {
     @Argument(help: ArgumentHelp("The Keras model file.", valueName: "model"), completion: .file())
     var model: String
 
-    @Option(help: "Samples per window (default: the model's own, when its file fixes one).")
+    @Option(parsing: .unconditional, help: "Samples per window (default: the model's own, when its file fixes one).")
     var window: Int?
 
-    @Option(help: "Forecasts per line, each made by feeding the ones before it back in.")
+    @Option(parsing: .unconditional, help: "Forecasts per line, each made by feeding the ones before it back in.")
     var horizon = 1
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "A CSV file of past samples that fills the window before the first line is read (its field --column, else its last column).",
         valueName: "csv"), completion: .file())
     var warmup: String?
 
-    @Option(help: ArgumentHelp("Take field N (from 1) of each comma-separated line.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Take field N (from 1) of each comma-separated line.", valueName: "n"))
     var column: Int?
 
     @Flag(help: "Stop at the first bad line, with status 65.")
@@ -67,9 +68,10 @@ struct Stream: RecurCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
-        if let window, window < 1 { throw ValidationError("--window must be at least 1") }
-        guard horizon >= 1 else { throw ValidationError("--horizon must be at least 1") }
-        if let column, column < 1 { throw ValidationError("--column must be at least 1 (fields are numbered from 1)") }
+        try OptionBounds.check("--window", window, in: OptionBounds.sizes)
+        try OptionBounds.check("--horizon", horizon, in: OptionBounds.sizes)
+        // Fields are numbered from 1; a line of StreamLoop.lineCapacity bytes has fewer fields.
+        try OptionBounds.check("--column", column, in: 1...StreamLoop.lineCapacity)
     }
 
     func execute() throws(RecurError) {
@@ -92,6 +94,7 @@ struct Stream: RecurCommand {
         }
         let configuration = StreamLoop.Configuration(
             window: window, horizon: horizon, column: column, strict: strict, measuresLatency: stats)
+        try MemoryBudget.reserve(StreamLoop.bytesNeeded(for: configuration, outputsPerForecast: plan.output.count), for: "the buffers of a stream with --horizon \(horizon)")
         var loop = StreamLoop(network: network, configuration: configuration)
         if let warmup {
             let history = try Series(path: warmup, column: column.map { String($0) })
@@ -100,7 +103,7 @@ struct Stream: RecurCommand {
         }
 
         let ending = loop.run(input: 0, output: 1, errors: 2, stop: recur_stop_flag())
-        if stats { Console.error(report(loop)) }
+        if stats { Console.write(report(loop) + "\n", to: 2) }
         switch ending {
         case .outputClosed:
             return

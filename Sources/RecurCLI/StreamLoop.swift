@@ -76,6 +76,16 @@ struct StreamLoop: ~Copyable {
     /// Nanoseconds from taking a line to writing its forecast, when `measuresLatency`.
     private(set) var latency = LatencyHistogram()
 
+    /// The bytes ``init(network:configuration:)`` allocates, for a network that outputs
+    /// `outputsPerForecast` values; saturates instead of overflowing.
+    static func bytesNeeded(for configuration: Configuration, outputsPerForecast: Int) -> Int {
+        let samples = configuration.window.addingReportingOverflow(configuration.window + configuration.horizon)
+        let text = configuration.horizon.multipliedReportingOverflow(by: outputsPerForecast * formattedFloatCapacity)
+        guard !samples.overflow, !text.overflow, samples.partialValue <= Int.max / 8 else { return Int.max }
+        let total = (samples.partialValue * MemoryLayout<Float>.size).addingReportingOverflow(text.partialValue + readCapacity + messageCapacity + 1)
+        return total.overflow ? Int.max : total.partialValue
+    }
+
     /// Allocates every buffer the loop will use.
     ///
     /// - Parameter network: planned for batch 1 and `configuration.window` steps of one feature
@@ -125,6 +135,7 @@ struct StreamLoop: ~Copyable {
         readEnd = 0
         discardingLongLine = false
         lineNumber = 0
+        var atStart = true
         while true {
             if let stop, stop.pointee != 0 { return .stopped }
             let pending = readEnd - readStart
@@ -158,6 +169,11 @@ struct StreamLoop: ~Copyable {
             let count = recur_read_some(input, readBuffer + readEnd, Self.readCapacity - readEnd, stop)
             if count > 0 {
                 readEnd += count
+                // A UTF-8 byte-order mark before the first line (a file saved on Windows).
+                if atStart, readEnd >= 3 {
+                    atStart = false
+                    if readBuffer[0] == 0xEF && readBuffer[1] == 0xBB && readBuffer[2] == 0xBF { readStart = 3 }
+                }
             } else if count == 0 {
                 // A last line without a newline is still a line.
                 guard readEnd > readStart || discardingLongLine else { return .endOfInput }
@@ -178,6 +194,10 @@ struct StreamLoop: ~Copyable {
     private mutating func take(_ line: UnsafeMutablePointer<UInt8>, count: Int, output: Int32, errors: Int32) -> Ending? {
         let started = configuration.measuresLatency ? recur_monotonic_nanoseconds() : 0
         if isBlank(line, count: count) { return nil }
+        if isReset(line, count: count) {
+            reset()
+            return nil
+        }
         var field = line
         var fieldLength = count
         if let column = configuration.column {
@@ -208,6 +228,22 @@ struct StreamLoop: ~Copyable {
         forecastsWritten += 1
         if configuration.measuresLatency { latency.record(recur_monotonic_nanoseconds() - started) }
         return nil
+    }
+
+    /// A line that holds `reset`, spaces around it allowed.
+    private func isReset(_ line: UnsafeMutablePointer<UInt8>, count: Int) -> Bool {
+        var start = 0
+        var end = count
+        while start < end && isSpace(line[start]) { start += 1 }
+        while end > start && isSpace(line[end - 1]) { end -= 1 }
+        let word: StaticString = "reset"
+        return end - start == word.utf8CodeUnitCount && memcmp(line + start, word.utf8Start, end - start) == 0
+    }
+
+    /// Empties the window (the next forecast comes once `window` new samples are in) and clears
+    /// a stateful model's recurrent state (Keras's `reset_states()`).
+    mutating func reset() {
+        forecaster.reset(network)
     }
 
     private func isBlank(_ line: UnsafeMutablePointer<UInt8>, count: Int) -> Bool {

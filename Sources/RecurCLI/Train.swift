@@ -28,31 +28,31 @@ struct Train: RecurCommand {
 
     @OptionGroup var options: TrainingOptions
 
-    @Option(help: "Passes over the training windows.")
+    @Option(parsing: .unconditional, help: "Passes over the training windows.")
     var epochs = 100
 
-    @Option(help: "Learning-rate schedule: constant, exponential (--decay-rate per --decay-steps steps), step (×--drop every --drop-every epochs).")
+    @Option(parsing: .unconditional, help: "Learning-rate schedule: constant, exponential (--decay-rate per --decay-steps steps), step (×--drop every --drop-every epochs).")
     var schedule: ScheduleName = .constant
 
-    @Option(help: "ExponentialDecay's rate.")
+    @Option(parsing: .unconditional, help: "ExponentialDecay's rate.")
     var decayRate: Double = 0.96
 
-    @Option(help: "ExponentialDecay's steps.")
+    @Option(parsing: .unconditional, help: "ExponentialDecay's steps.")
     var decaySteps: Double = 1000
 
     @Flag(help: "ExponentialDecay in whole steps of --decay-steps.")
     var staircase = false
 
-    @Option(help: "Step decay's factor.")
+    @Option(parsing: .unconditional, help: "Step decay's factor.")
     var drop: Double = 0.5
 
-    @Option(help: "Step decay's period in epochs.")
+    @Option(parsing: .unconditional, help: "Step decay's period in epochs.")
     var dropEvery = 10
 
-    @Option(help: ArgumentHelp("Where to write the trained model (.h5, or .keras for a Keras 3 archive).", valueName: "file"), completion: .file())
+    @Option(parsing: .unconditional, help: ArgumentHelp("Where to write the trained model (.h5, or .keras for a Keras 3 archive).", valueName: "file"), completion: .file())
     var output: String
 
-    @Option(help: ArgumentHelp("Draw the loss and MAE per epoch in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Draw the loss and MAE per epoch in this SVG file.", valueName: "file.svg"), completion: .file(extensions: ["svg"]))
     var plot: String?
 
     @Flag(help: "Print only the final result.")
@@ -64,11 +64,14 @@ struct Train: RecurCommand {
     enum ScheduleName: String, ExpressibleByArgument, CaseIterable { case constant, exponential, step }
 
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        try OptionBounds.check("--epochs", epochs, in: OptionBounds.sizes)
         guard let format = KerasFileFormat(path: output), format != .weightsH5 else {
             throw ValidationError("--output must name a .h5 file (the legacy Keras format both Keras 2 and 3 load) or a .keras archive")
         }
-        guard decaySteps > 0, dropEvery >= 1, decayRate > 0, drop > 0 else { throw ValidationError("schedule parameters must be positive") }
+        try OptionBounds.check("--decay-rate", decayRate, in: OptionBounds.positive, above: true)
+        try OptionBounds.check("--decay-steps", decaySteps, in: OptionBounds.positive, above: true)
+        try OptionBounds.check("--drop", drop, in: OptionBounds.positive, above: true)
+        try OptionBounds.check("--drop-every", dropEvery, in: OptionBounds.counts)
         if let plot, !plot.hasSuffix(".svg") { throw ValidationError("--plot must name a .svg file") }
     }
 
@@ -98,6 +101,11 @@ struct Train: RecurCommand {
         if case .terminal(let columns) = style {
             bar = ProgressBar(epochs: epochs, stepsPerEpoch: stepsPerEpoch, columns: columns, now: recur_monotonic_nanoseconds())
         }
+        // Training keeps the best epoch's weights, the last finite ones and each epoch's copy,
+        // and a line of history per epoch.
+        try MemoryBudget.reserve(
+            MemoryBudget.bytes(model.weights.count, of: 3 * MemoryLayout<Float>.size) + MemoryBudget.bytes(epochs, of: MemoryLayout<EpochResult>.stride),
+            for: "the copies of the weights and the history that training \(epochs) epochs keeps")
         var history: [EpochResult] = []
         history.reserveCapacity(epochs)
         let schedule = learningRateSchedule
@@ -151,9 +159,14 @@ struct Train: RecurCommand {
         // file and forecasting, so that the process's peak is the larger phase, not their sum.
         let arenaBytes = session.network.plan.totalBytes
         _ = consume session
+        MemoryBudget.release(arenaBytes)
         let saved = KerasModel(path: output, name: model.config.name, inputDims: model.inputDims, layers: model.layers, weights: trained.weights)
         try writeKerasFile(ExportableModel(saved), to: output)
 
+        // A stop that came while the file was written, after the last epoch.
+        if stop == nil, recur_stop_flag().pointee != 0 {
+            throw RecurError(.interrupted(recur_stop_flag().pointee), "stopped by signal \(recur_stop_flag().pointee) after the last epoch; \(output) holds the trained weights")
+        }
         if stop != nil, let plot { try Plots.write(Plots.training(history: history, lossName: options.loss.rawValue, title: "\(Plots.baseName(output)): loss and MAE per epoch (stopped early)"), to: plot) }
         switch stop {
         case .diverged(let epoch, let step)?:

@@ -5,58 +5,58 @@ import RecurKeras
 
 /// The data and model options `train` and `lr-find` share.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A CSV file holding the series (default: the course's series).", valueName: "csv"), completion: .file())
+    @Option(parsing: .unconditional, help: ArgumentHelp("A CSV file holding the series (default: the course's series).", valueName: "csv"), completion: .file())
     var series: String?
 
-    @Option(help: ArgumentHelp("The series' column: a header name or a 1-based number (default: the last column).", valueName: "name"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The series' column: a header name or a 1-based number (default: the last column).", valueName: "name"))
     var column: String?
 
-    @Option(help: "Steps per window (the course's window_size).")
+    @Option(parsing: .unconditional, help: "Steps per window (the course's window_size).")
     var window = Defaults.window
 
-    @Option(help: "Values before this index train; the rest validate (the course's split_time).")
+    @Option(parsing: .unconditional, help: "Values before this index train; the rest validate (the course's split_time).")
     var split = Defaults.split
 
-    @Option(help: ArgumentHelp("Layers to build, e.g. \"SimpleRNN(40, return_sequences=True), SimpleRNN(40), Dense(1), Scale(100)\".", valueName: "spec"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Layers to build, e.g. \"SimpleRNN(40, return_sequences=True), SimpleRNN(40), Dense(1), Scale(100)\".", valueName: "spec"))
     var arch: String?
 
-    @Option(name: .customLong("from"), help: ArgumentHelp("Fine-tune this Keras model instead of building one.", valueName: "model"), completion: .file())
+    @Option(name: .customLong("from"), parsing: .unconditional, help: ArgumentHelp("Fine-tune this Keras model instead of building one.", valueName: "model"), completion: .file())
     var from: String?
 
-    @Option(help: "Windows per batch.")
+    @Option(parsing: .unconditional, help: "Windows per batch.")
     var batch = 32
 
-    @Option(help: "The loss: huber, mse or mae.")
+    @Option(parsing: .unconditional, help: "The loss: huber, mse or mae.")
     var loss: LossName = .huber
 
-    @Option(help: "Huber's delta.")
+    @Option(parsing: .unconditional, help: "Huber's delta.")
     var delta: Double = 1
 
-    @Option(help: "The optimizer: sgd, adam or rmsprop.")
+    @Option(parsing: .unconditional, help: "The optimizer: sgd, adam or rmsprop.")
     var optimizer: OptimizerName = .sgd
 
-    @Option(help: "The learning rate (the first one, under a schedule).")
+    @Option(parsing: .unconditional, help: "The learning rate (the first one, under a schedule).")
     var lr: Double = 1e-3
 
-    @Option(help: "Momentum (SGD, RMSprop).")
+    @Option(parsing: .unconditional, help: "Momentum (SGD, RMSprop).")
     var momentum: Double = 0.9
 
     @Flag(help: "Nesterov momentum (SGD).")
     var nesterov = false
 
-    @Option(help: "Clip each weight's gradient to this norm (Keras's clipnorm).")
+    @Option(parsing: .unconditional, help: "Clip each weight's gradient to this norm (Keras's clipnorm).")
     var clipnorm: Double?
 
-    @Option(help: "Clip all gradients together to this norm (Keras's global_clipnorm).")
+    @Option(parsing: .unconditional, help: "Clip all gradients together to this norm (Keras's global_clipnorm).")
     var globalClipnorm: Double?
 
-    @Option(help: "Clip each gradient value to [-c, c] (Keras's clipvalue).")
+    @Option(parsing: .unconditional, help: "Clip each gradient value to [-c, c] (Keras's clipvalue).")
     var clipvalue: Double?
 
-    @Option(help: "Windows in the shuffle buffer (the course's shuffle_buffer).")
+    @Option(parsing: .unconditional, help: "Windows in the shuffle buffer (the course's shuffle_buffer).")
     var shuffleBuffer = 1000
 
-    @Option(help: "Seed for initial weights and shuffling; the same seed repeats a run bit for bit.")
+    @Option(parsing: .unconditional, help: "Seed for initial weights and shuffling; the same seed repeats a run bit for bit.")
     var seed: UInt64?
 
     @OptionGroup var modelOptions: ModelOptions
@@ -77,13 +77,19 @@ struct TrainingOptions: ParsableArguments {
 
     func validate() throws {
         guard (arch == nil) != (from == nil) else { throw ValidationError("give either --arch SPEC or --from MODEL") }
-        guard window >= 1, batch >= 1, shuffleBuffer >= 1 else { throw ValidationError("--window, --batch and --shuffle-buffer must be at least 1") }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
-        guard delta > 0 else { throw ValidationError("--delta must be positive") }
-        let clips = [clipnorm, globalClipnorm, clipvalue].compactMap { $0 }
-        guard clips.count <= 1 else { throw ValidationError("give at most one of --clipnorm, --global-clipnorm, --clipvalue") }
-        guard clips.allSatisfy({ $0 > 0 }) else { throw ValidationError("a clipping bound must be positive") }
+        try OptionBounds.check("--window", window, in: OptionBounds.sizes)
+        try OptionBounds.check("--batch", batch, in: OptionBounds.sizes)
+        try OptionBounds.check("--split", split, in: OptionBounds.counts)
+        try OptionBounds.check("--shuffle-buffer", shuffleBuffer, in: OptionBounds.counts)
+        try OptionBounds.check("--lr", lr, in: OptionBounds.positive, above: true)
+        try OptionBounds.check("--momentum", momentum, in: OptionBounds.fraction, below: true)
+        try OptionBounds.check("--delta", delta, in: OptionBounds.positive, above: true)
+        try OptionBounds.check("--clipnorm", clipnorm, in: OptionBounds.positive, above: true)
+        try OptionBounds.check("--global-clipnorm", globalClipnorm, in: OptionBounds.positive, above: true)
+        try OptionBounds.check("--clipvalue", clipvalue, in: OptionBounds.positive, above: true)
+        guard [clipnorm, globalClipnorm, clipvalue].compactMap({ $0 }).count <= 1 else {
+            throw ValidationError("give at most one of --clipnorm, --global-clipnorm, --clipvalue")
+        }
     }
 
     var recipe: TrainingRecipe {
@@ -113,7 +119,9 @@ struct TrainingOptions: ParsableArguments {
         let spec = try ArchitectureSpec(arch ?? "")
         var model = KerasModel(path: "--arch", inputDims: [nil], layers: spec.layers, weights: [])
         model.memoryLimit = try modelOptions.memoryLimit()
-        model.weights = [Float](repeating: 0, count: try model.parameterCount())
+        let count = try model.parameterCount()
+        try MemoryBudget.reserve(MemoryBudget.bytes(count, of: MemoryLayout<Float>.size), for: "the \(count) weights of --arch")
+        model.weights = [Float](repeating: 0, count: count)
         return (model, true)
     }
 

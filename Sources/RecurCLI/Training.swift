@@ -107,9 +107,12 @@ struct TrainingSession: ~Copyable {
         }
         var random = RandomNumbers(seed: seed)
         if initialize {
-            let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(1, network.initializerScratchCount))
-            defer { scratch.deallocate() }
-            network.initializeParameters(random: &random, scratch: scratch)
+            let count = max(1, network.initializerScratchCount)
+            try MemoryBudget.holding(MemoryBudget.bytes(count, of: MemoryLayout<Double>.size), for: "initialising the weights of \(model.path)") {
+                let scratch = UnsafeMutablePointer<Double>.allocate(capacity: count)
+                defer { scratch.deallocate() }
+                network.initializeParameters(random: &random, scratch: scratch)
+            }
         }
         self.network = network
         self.recipe = recipe

@@ -15,7 +15,7 @@ extension KerasModel {
             return try withHDF5 { () throws(RecurError) -> KerasModel in
                 let reader: HDF5Reader
                 do throws(HDF5Failure) { reader = try HDF5Reader(path: path) } catch {
-                    throw .data("\(path) is damaged: \(error.description)")
+                    throw .data(error.sentence(about: path))
                 }
                 return try loadLegacy(reader, path: path, lambdaOverrides: lambdaOverrides)
             }
@@ -98,6 +98,8 @@ extension KerasModel {
     /// Parses a model configuration: a `model_config` attribute, a `.keras` archive's
     /// `config.json` or a `model.to_json()` file (`what` names it in errors).
     static func parseConfig(_ text: String, path: String, what: String) throws(RecurError) -> (json: JSON, config: KerasModelConfig) {
+        // Kept with the model (each layer keeps its part of it).
+        try MemoryBudget.reserve(MemoryBudget.bytes(text.utf8.count, of: JSON.bytesPerTextByte), for: "the configuration in \(path)")
         let json: JSON
         do throws(JSONError) { json = try JSON.parse(text) } catch {
             throw .data("\(path) has \(what) that is not valid JSON (\(error.description))")
@@ -215,6 +217,7 @@ extension KerasModel {
 
         // Keras matches layers with weights in `model.layers` order.
         let expected = try model.expectedWeights()
+        try reserveWeights(expected, of: path)
         let order = model.config.weightOrder
         let expectedInFileOrder = expected.sorted {
             (order.firstIndex(of: $0.name) ?? Int.max) < (order.firstIndex(of: $1.name) ?? Int.max)
@@ -234,6 +237,14 @@ extension KerasModel {
             byLayer[want.name] = values
         }
         return expected.flatMap { byLayer[$0.name]! }
+    }
+
+    /// Counts the weights a file is about to be read into against the ``MemoryBudget``: the
+    /// model's vector and the arrays it is gathered from. (Planning has bounded each shape's
+    /// product to 2^40.)
+    static func reserveWeights(_ expected: [(name: String, weights: [(label: String, shape: [Int])])], of path: String) throws(RecurError) {
+        let count = expected.reduce(0) { $0 + $1.weights.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+        try MemoryBudget.reserve(MemoryBudget.bytes(count, of: 2 * MemoryLayout<Float>.size), for: "the \(count) weights of \(path)")
     }
 
     static func readWeight(

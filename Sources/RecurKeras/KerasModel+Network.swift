@@ -70,6 +70,7 @@ extension KerasModel {
         guard plan.totalBytes <= memoryLimit else {
             throw .data("\(path) needs \(plan.totalBytes) bytes (\(megabytes(plan.totalBytes))) for a batch of \(batch), more than the limit of \(megabytes(memoryLimit)); lower --batch or raise --max-memory")
         }
+        try MemoryBudget.reserve(plan.totalBytes, for: "the network of \(path) for a batch of \(batch)")
         do throws(PlanError) {
             return try Network(layers: kernelLayers, input: input, batch: batch, training: training, optimizerSlots: optimizerSlots)
         } catch {
@@ -83,15 +84,23 @@ extension KerasModel {
     }
 }
 
-/// Half of the machine's memory: a generous default that still refuses an arena the box
-/// cannot hold, before trying to allocate it.
+/// Half of the machine's memory, or of the address space the process may have (`ulimit -v`)
+/// when that is less: a generous default that still refuses an arena the box cannot hold, before
+/// trying to allocate it.
 public let defaultMemoryLimit: Int = {
     let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
-    return pages > 0 && size > 0 ? pages / 2 * size : 1 << 32
+    var limit = pages > 0 && size > 0 ? pages / 2 * size : 1 << 32
+    var space = rlimit()
+    if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &space) == 0, space.rlim_cur != rlim_t.max {
+        limit = min(limit, Int(clamping: space.rlim_cur / 2))
+    }
+    return limit
 }()
 
-func megabytes(_ bytes: Int) -> String {
-    let tenths = (bytes * 10 + (1 << 19)) >> 20
+/// A byte count in megabytes with one decimal, for messages.
+public func megabytes(_ bytes: Int) -> String {
+    let megabyte = 1 << 20
+    let tenths = bytes / megabyte * 10 + (bytes % megabyte * 10 + megabyte / 2) / megabyte
     return "\(tenths / 10).\(tenths % 10) MB"
 }
 

@@ -57,6 +57,11 @@ public struct KerasModel: Sendable {
             throw .usage("\(path) takes windows of any length; say how long with --window")
         }
         guard steps > 0 else { throw .usage("a window must hold at least one step") }
+        // As every size in a layer's configuration: far from overflow in any product of three.
+        let largest = 1 << 20
+        guard steps <= largest, dims.dropFirst().allSatisfy({ ($0 ?? 1) <= largest }) else {
+            throw .data("\(path) declares an input of shape \(Self.describe(dims)); recur takes at most \(largest) steps and features")
+        }
         switch dims.count {
         case 1: return .vector(steps)
         case 2:

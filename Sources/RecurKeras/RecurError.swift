@@ -38,6 +38,14 @@ public struct RecurError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The error a process reported with exit status `code` and `message`: of the category
+    /// whose ``exitCode`` that is (a status of 128 + n: stopped by signal n), else `.failure`.
+    public init(exitCode code: Int32, _ message: String) {
+        let categories: [Category] = [.usage, .data, .noInput, .cannotCreate, .failure]
+        let category = categories.first { RecurError($0, message).exitCode == code }
+        self.init(category ?? (code > 128 ? .interrupted(code - 128) : .failure), message)
+    }
+
     public static func usage(_ message: String) -> RecurError { RecurError(.usage, message) }
     public static func data(_ message: String) -> RecurError { RecurError(.data, message) }
     public static func noInput(_ message: String) -> RecurError { RecurError(.noInput, message) }

@@ -82,6 +82,11 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
             throw .size(layer: 0, reason: "the model input must have at least one feature")
         }
         let limit = 1 << 40  // floats; far beyond any memory, and far from overflow
+        // With the batch, a sample's input and every layer's per-sample sizes within these
+        // bounds (checked before they are multiplied together), no offset below can overflow.
+        guard batch <= 1 << 20, Self.product(Swift.max(input.steps, 1), input.features) <= limit else {
+            throw .size(layer: 0, reason: "the batch or the input is too large to plan")
+        }
         let tableBytes = roundUp(layers.count * MemoryLayout<Layer>.stride, to: Arena.alignment)
 
         // Pass 1: shapes and parameter counts.
@@ -91,10 +96,10 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
             var layer = layers[index]
             layer.input = shape
             layer.output = try Self.outputShape(of: layer, input: shape, index: index)
-            layer.parameterCount = Self.parameterCount(of: layer)
-            guard layer.output.count <= limit, layer.parameterCount <= limit else {
+            guard layer.output.count <= limit, Self.largestPerSample(of: layer) <= limit else {
                 throw .size(layer: index, reason: "the layer is too large to plan")
             }
+            layer.parameterCount = Self.parameterCount(of: layer)
             parameterCount += layer.parameterCount
             shape = layer.output
             layers[index] = layer
@@ -112,9 +117,11 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
         cursor += optimizerSlots * roundUp(parameterCount, to: 16)
         let activationStart = cursor
 
+        // Past the limit the cursor stops growing (the plan is refused below), so that the
+        // offsets of a network far too large never overflow.
         func take(_ count: Int) -> Int {
             let offset = cursor
-            cursor += roundUp(count, to: 16)
+            if cursor <= limit { cursor += roundUp(count, to: 16) }
             return offset
         }
 
@@ -333,6 +340,25 @@ public struct NetworkPlan: BitwiseCopyable, Sendable {
                 && layer.directions == .forward && !layer.stateful
         }
         return simple(first) && simple(second) && first.returnSequences
+    }
+
+    /// The largest count of floats per sample among a planned layer's input, output, weight
+    /// matrices and per-step values, saturating instead of overflowing: the plan multiplies only
+    /// values this bounds by the batch.
+    static func largestPerSample(of layer: Layer) -> Int {
+        let input = product(layer.input.steps, layer.input.features)
+        let gateWidth = product(layer.cell.gateCount, layer.units)
+        let steps = Swift.max(product(layer.input.steps, gateWidth, 2), product(layer.units, gateWidth, 2))
+        let kernel = Swift.max(product(layer.input.features, gateWidth, 2), product(layer.window.size, layer.input.features, layer.units))
+        return Swift.max(Swift.max(input, layer.output.count), Swift.max(steps, kernel))
+    }
+
+    /// The product of non-negative factors, or `Int.max` when it overflows.
+    static func product(_ a: Int, _ b: Int, _ c: Int = 1) -> Int {
+        let ab = Swift.max(a, 0).multipliedReportingOverflow(by: Swift.max(b, 0))
+        guard !ab.overflow else { return Int.max }
+        let abc = ab.partialValue.multipliedReportingOverflow(by: Swift.max(c, 0))
+        return abc.overflow ? Int.max : abc.partialValue
     }
 
     /// Parameters of one direction of a recurrent layer.

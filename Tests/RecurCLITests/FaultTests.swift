@@ -90,7 +90,7 @@ import Testing
         let result = try recur(["predict", Fixtures.path("external/m3_bilstm2.h5"), "--input", "-", "--max-memory", "64K"],
                                input: (1...20).map(String.init).joined(separator: ",") + "\n")
         #expect(result.status == 65)
-        #expect(result.stderr.contains("needs"), "\(result.stderr)")
+        #expect(result.stderr.contains("would take") || result.stderr.contains("needs"), "\(result.stderr)")
         #expect(result.stderr.contains("bytes"))
         #expect(result.stderr.contains("--max-memory"))
         let train = try recur(["train", "--arch", "LSTM(512), Dense(1)", "--series", Fixtures.repository + "/models/course_series.csv",
@@ -121,7 +121,7 @@ import Testing
         }
         let result = try recur(arguments, input: "1\n")
         #expect(result.status == 65, "\(result.stderr)")
-        #expect(result.stderr == "recur: \(file) is damaged: reading it made the HDF5 library fail (a segmentation fault)\n")
+        #expect(result.stderr == "recur: \(file) is damaged: reading it crashed the process that checks it (a segmentation fault)\n")
     }
 
     /// The child's own refusal is the command's, word for word, status and all.

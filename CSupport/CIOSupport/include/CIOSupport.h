@@ -56,6 +56,22 @@ void recur_install_stop_handlers(void);
 void recur_hold_stop_signals(void);
 volatile int *recur_stop_flag(void);
 
+/* For the whole program, before a command runs: SIGINT, SIGTERM and SIGHUP end the process
+   with "recur: stopped by signal N" and status 128 + N, except during a save (between
+   recur_save_begin and recur_save_end), which they end as soon as it is done; SIGPIPE and
+   SIGXFSZ are ignored, so that a closed pipe and a file-size limit become write errors (EPIPE,
+   EFBIG) that the command reports. A command that stops by itself where it is safe (training,
+   a stream) installs recur_install_stop_handlers instead, and checks the flag. */
+void recur_exit_on_stop_signals(void);
+void recur_save_begin(void);
+void recur_save_end(void);
+
+/* Takes (wait 1) or tries to take (wait 0) an exclusive lock on the whole file open at fd, of
+   the kind that belongs to the open file description (fcntl F_OFD_SETLK), released when it is
+   closed. Such locks and flock() ignore each other: libhdf5 takes flock() locks on the files it
+   opens, and must not find the file an output was written under locked. Returns 0 or an errno. */
+int recur_lock_file(int fd, int wait);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t recur_monotonic_nanoseconds(void);
 

@@ -91,16 +91,25 @@ struct Figure {
     }
 
     /// The range an axis shows: the one it was given, or that of the finite values (positive
-    /// ones on a logarithmic axis) widened by `margin` of its length on each side.
+    /// ones on a logarithmic axis) widened by `margin` of its length on each side. A linear
+    /// axis shows values within ±1e300 (beyond, its length would overflow; they are drawn at
+    /// its edge), over a length of at least a billionth of their size (shorter, its ticks would
+    /// fall between neighbouring doubles).
     static func range(_ axis: PlotAxis, values: [Double], margin: Double) -> (Double, Double) {
         if let range = axis.range, range.lower < range.upper { return (range.lower, range.upper) }
-        let usable = values.filter { $0.isFinite && (axis.kind == .linear || $0 > 0) }
+        let usable = values.filter { $0.isFinite && (axis.kind == .linear ? abs($0) <= 1e300 : $0 > 0) }
         guard var lower = usable.min(), var upper = usable.max() else { return axis.kind == .linear ? (0, 1) : (1, 10) }
         switch axis.kind {
         case .linear:
             if lower == upper {
                 lower -= max(abs(lower) * 0.1, 0.5)
                 upper += max(abs(upper) * 0.1, 0.5)
+            }
+            let shortest = max(abs(lower), abs(upper)) * 1e-9
+            if upper - lower < shortest {
+                let middle = lower / 2 + upper / 2
+                lower = middle - shortest
+                upper = middle + shortest
             }
             let pad = (upper - lower) * margin
             return (lower - pad, upper + pad)

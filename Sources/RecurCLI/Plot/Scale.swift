@@ -48,11 +48,13 @@ struct Scale {
         case .linear:
             let step = Self.niceStep((upper - lower) / Double(max(target - 1, 1)), integral: integral)
             var ticks: [Double] = []
-            var tick = (lower / step).rounded(.up) * step
-            while tick <= upper + step * 1e-9 {
+            let first = (lower / step).rounded(.up)
+            // Counted from the first, so that a step below the doubles' spacing cannot stall.
+            for index in 0..<(4 * target) {
+                let tick = (first + Double(index)) * step
+                if tick > upper + step * 1e-9 { break }
                 // Snap rounding noise so that 0.30000000000000004 prints as 0.3 and -0 as 0.
                 ticks.append(abs(tick) < step * 1e-9 ? 0 : tick)
-                tick += step
             }
             return ticks
         case .logarithmic:

@@ -81,7 +81,7 @@ func mapLayer(_ layer: KerasLayerConfig, _ context: MappingContext) throws(Recur
         options.ignore("data_format")
         kernel = Layer(kind: .flatten)
     case "Reshape":
-        guard let dims = options.take("target_shape")?.array?.map({ $0.integer }), dims.allSatisfy({ ($0 ?? 0) > 0 || $0 == -1 }),
+        guard let dims = options.take("target_shape")?.array?.map({ $0.integer }), dims.allSatisfy({ ($0 ?? 0) > 0 && $0! <= 1 << 20 || $0 == -1 }),
             dims.count == 1 || dims.count == 2
         else {
             throw .data("layer '\(layer.name)' reshapes to a shape recur cannot hold (it keeps [batch, features] or [batch, steps, features])")
@@ -233,6 +233,9 @@ func lambdaLayer(_ options: inout OptionReader, _ context: MappingContext) throw
         } catch {
             throw .data("Lambda layer '\(name)' is not one recur recognises (\(error.reason)); map it by hand with --lambda \(name)=scale:100 (or expand-dims, add:C, divide:C)")
         }
+    }
+    if let refusal = operation.refusal {
+        throw .data("Lambda layer '\(name)' cannot run: \(refusal)")
     }
     switch operation {
     case .expandDims(let axis):

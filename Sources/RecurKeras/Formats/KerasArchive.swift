@@ -6,8 +6,9 @@ import Glibc
 ///
 /// What recur reads from an archive is bounded: the file, and each member by the size it
 /// declares, so a damaged or hostile archive is refused with one sentence before anything large
-/// is allocated.
-struct KerasArchive {
+/// is allocated; the archive and each member it inflates count against the ``MemoryBudget``
+/// while they are held.
+final class KerasArchive {
     /// The largest archive recur opens, and the largest weights member it inflates.
     static let fileLimit = 1 << 30
     /// The largest `config.json` (a configuration is kilobytes, even for large models).
@@ -17,18 +18,40 @@ struct KerasArchive {
     let path: String
     private let zip: ZipArchive
 
+    private let reserved: Int
+
     init(path: String) throws(RecurError) {
-        let bytes = try FileBytes.read(path, limit: Self.fileLimit)
+        var status = stat()
+        let size = stat(path, &status) == 0 ? Int(status.st_size) : 0
+        guard size <= Self.fileLimit else { throw .data("\(path) is larger than \(Self.fileLimit) bytes") }
+        try MemoryBudget.reserve(size, for: "the archive \(path)")
+        reserved = size
+        let bytes: [UInt8]
+        do throws(RecurError) { bytes = try FileBytes.read(path, limit: Self.fileLimit) } catch {
+            MemoryBudget.release(size)
+            throw error
+        }
         do throws(ZipArchive.Failure) { zip = try ZipArchive(bytes: bytes) } catch {
+            MemoryBudget.release(size)
             throw .data("\(path) is not a readable .keras archive: \(error.description)")
         }
         self.path = path
     }
 
-    private func contents(of name: String, limit: Int) throws(RecurError) -> [UInt8]? {
-        guard let member = zip.member(name) else { return nil }
-        do throws(ZipArchive.Failure) { return try zip.contents(of: member, limit: limit) } catch {
-            throw .data("\(path) is not a readable .keras archive: \(error.description)")
+    deinit { MemoryBudget.release(reserved) }
+
+    /// Runs `body` on the bytes of member `name` (nil when there is none), which may not declare
+    /// more than `limit` bytes; they, and `copies` more of their size (what `body` makes of them),
+    /// count against the ``MemoryBudget`` from before they are inflated until `body` returns.
+    private func withContents<R>(of name: String, limit: Int, copies: Int, _ body: ([UInt8]?) throws(RecurError) -> R) throws(RecurError) -> R {
+        guard let member = zip.member(name) else { return try body(nil) }
+        let bytes = member.size <= limit ? MemoryBudget.bytes(member.size, of: 1 + copies) : 0
+        return try MemoryBudget.holding(bytes, for: "the member '\(name)' of \(path)") { () throws(RecurError) -> R in
+            let contents: [UInt8]
+            do throws(ZipArchive.Failure) { contents = try zip.contents(of: member, limit: limit) } catch {
+                throw .data("\(path) is not a readable .keras archive: \(error.description)")
+            }
+            return try body(contents)
         }
     }
 
@@ -37,33 +60,35 @@ struct KerasArchive {
     /// because `hard_sigmoid` differs between Keras 2 and 3, and goes without it when the member
     /// is missing or unreadable.
     func architecture(lambdaOverrides: [String: LambdaOperation]) throws(RecurError) -> KerasModel {
-        guard let bytes = try contents(of: "config.json", limit: Self.configLimit) else {
-            throw .data("\(path) is a zip archive but not a Keras model: it has no config.json")
+        // The text is a second copy of the bytes; parseConfig counts the parsed value.
+        let (config, text) = try withContents(of: "config.json", limit: Self.configLimit, copies: 1) { (bytes) throws(RecurError) in
+            guard let bytes else { throw .data("\(path) is a zip archive but not a Keras model: it has no config.json") }
+            let text = String(decoding: bytes, as: UTF8.self)
+            return (try KerasModel.parseConfig(text, path: path, what: "a config.json").config, text)
         }
-        let text = String(decoding: bytes, as: UTF8.self)
-        let config = try KerasModel.parseConfig(text, path: path, what: "a config.json").config
-        var version: String?
-        if let metadata = try contents(of: "metadata.json", limit: Self.metadataLimit),
-            let json = try? JSON.parse(String(decoding: metadata, as: UTF8.self)) {
-            version = json["keras_version"]?.string
+        let version = try withContents(of: "metadata.json", limit: Self.metadataLimit, copies: 1) { metadata in
+            metadata.flatMap { try? JSON.parse(String(decoding: $0, as: UTF8.self)) }?["keras_version"]?.string
         }
         return try KerasModel.assemble(config, configText: text, version: version, backend: nil, path: path, lambdaOverrides: lambdaOverrides)
     }
 
     /// Reads `model`'s weights from the archive's `model.weights.h5`.
     func readWeights(_ model: KerasModel) throws(RecurError) -> [Float] {
-        guard let image = try contents(of: "model.weights.h5", limit: Self.fileLimit) else {
-            if zip.member("model.weights.npz") != nil {
-                throw .data("\(path) keeps its weights in model.weights.npz (saved with weights_format=\"npz\"); recur reads model.weights.h5, Keras's default")
+        // libhdf5's in-memory driver keeps a copy of the image.
+        try withContents(of: "model.weights.h5", limit: Self.fileLimit, copies: 1) { (image) throws(RecurError) in
+            guard let image else {
+                if zip.member("model.weights.npz") != nil {
+                    throw .data("\(path) keeps its weights in model.weights.npz (saved with weights_format=\"npz\"); recur reads model.weights.h5, Keras's default")
+                }
+                throw .data("\(path) is a zip archive but not a Keras model: it has no model.weights.h5")
             }
-            throw .data("\(path) is a zip archive but not a Keras model: it has no model.weights.h5")
-        }
-        return try withHDF5 { () throws(RecurError) -> [Float] in
-            let reader: HDF5Reader
-            do throws(HDF5Failure) { reader = try HDF5Reader(image: image) } catch {
-                throw .data("\(path): its model.weights.h5 is damaged: \(error.description)")
+            return try withHDF5 { () throws(RecurError) -> [Float] in
+                let reader: HDF5Reader
+                do throws(HDF5Failure) { reader = try HDF5Reader(image: image) } catch {
+                    throw .data(error.sentence(about: "\(path): its model.weights.h5"))
+                }
+                return try KerasModel.readWeights(reader, model: model)
             }
-            return try KerasModel.readWeights(reader, model: model)
         }
     }
 }

@@ -44,6 +44,7 @@ extension KerasModel {
         }
 
         let expected = try model.expectedWeights()
+        try reserveWeights(expected, of: path)
         var read: Set<String> = []
         var byLayer: [String: [Float]] = [:]
         for want in expected {

@@ -42,7 +42,7 @@ extension KerasModel {
             model.weights = try withHDF5 { () throws(RecurError) -> [Float] in
                 let reader: HDF5Reader
                 do throws(HDF5Failure) { reader = try HDF5Reader(path: path) } catch {
-                    throw .data("\(path) is damaged: \(error.description)")
+                    throw .data(error.sentence(about: path))
                 }
                 return try readWeights(reader, model: model)
             }
@@ -79,7 +79,7 @@ extension KerasModel {
             return try withHDF5 { () throws(RecurError) -> KerasModel in
                 let reader: HDF5Reader
                 do throws(HDF5Failure) { reader = try HDF5Reader(path: path) } catch {
-                    throw .data("\(path) is damaged: \(error.description)")
+                    throw .data(error.sentence(about: path))
                 }
                 // A weights-only file has no architecture to give.
                 guard reader.hasAttribute("model_config", on: reader.file.id) else {
@@ -88,11 +88,17 @@ extension KerasModel {
                 return try legacyArchitecture(reader, path: path, lambdaOverrides: lambdaOverrides)
             }
         case .other:
-            let bytes = try FileBytes.read(path, limit: KerasArchive.configLimit)
-            guard bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") else {
-                throw .data("\(path) is neither a Keras model file nor a model configuration in JSON (model.to_json())")
+            var status = stat()
+            let size = stat(path, &status) == 0 ? Int(status.st_size) : 0
+            let text = try MemoryBudget.holding(min(size, KerasArchive.configLimit), for: "the configuration \(path)") { () throws(RecurError) in
+                var bytes = try FileBytes.read(path, limit: KerasArchive.configLimit)[...]
+                // A byte-order mark, as an editor on Windows saves a UTF-8 file.
+                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+                guard bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") else {
+                    throw .data("\(path) is neither a Keras model file nor a model configuration in JSON (model.to_json())")
+                }
+                return String(decoding: bytes, as: UTF8.self)
             }
-            let text = String(decoding: bytes, as: UTF8.self)
             let (json, config) = try parseConfig(text, path: path, what: "a model configuration")
             // tf_keras's `to_json()` records the version beside the configuration; Keras 3's does not.
             return try assemble(

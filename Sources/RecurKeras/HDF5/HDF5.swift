@@ -2,10 +2,19 @@ import CHDF5
 import Glibc
 import Synchronization
 
-/// A failed HDF5 call, described in words (the library's own error stack is silenced).
+/// A failed HDF5 call, described in words (the library's own error stack is silenced), or a
+/// file refused for what it holds.
 struct HDF5Failure: Error, CustomStringConvertible {
     let description: String
+    /// Whether the file is damaged; false for a sound file recur refuses (``description`` then
+    /// says why, as a predicate).
+    var isDamage = true
     init(_ description: String) { self.description = description }
+
+    /// The sentence about `subject` (the file, or an archive's member).
+    func sentence(about subject: String) -> String {
+        isDamage ? "\(subject) is damaged: \(description)" : "\(subject) \(description)"
+    }
 }
 
 /// The serial HDF5 library is not thread-safe: every use goes through this lock.
@@ -23,6 +32,7 @@ func withHDF5<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
 private let hdf5Initialized: Bool = {
     H5open()
     _ = chdf5_silence_errors()
+    _ = chdf5_disable_plugins()
     return true
 }()
 
@@ -66,6 +76,7 @@ final class HDF5Reader {
     init(path: String) throws(HDF5Failure) {
         if let problem = GlobalHeapCheck.problem(inFileAt: path) { throw HDF5Failure(problem) }
         file = try H5Object(H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default()), .file, "HDF5 could not open it")
+        try checkSelfContained()
     }
 
     /// Opens a file image held in memory (the weights inside a `.keras` archive).
@@ -79,6 +90,29 @@ final class HDF5Reader {
         guard status >= 0 else { throw HDF5Failure("HDF5 could not take the file image") }
         // The name is only a label for the in-memory driver.
         file = try H5Object(H5Fopen("model.weights.h5", chdf5_acc_rdonly(), access.id), .file, "HDF5 could not open the embedded file")
+        try checkSelfContained()
+    }
+
+    /// Refuses a file that points outside itself (``chdf5_find_foreign_data``): an external
+    /// link, external storage or a virtual dataset would make libhdf5 read other files, any
+    /// file the process can read, into the model. Checked before any data is read.
+    private func checkSelfContained() throws(HDF5Failure) {
+        var path = [CChar](repeating: 0, count: 1024)
+        let found = Int(chdf5_find_foreign_data(file.id, &path, path.count))
+        let name = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let reason: String
+        switch found {
+        case CHDF5_SELF_CONTAINED: return
+        case CHDF5_EXTERNAL_LINK: reason = "its link '\(name)' points into another file (an external link)"
+        case CHDF5_USER_DEFINED_LINK: reason = "its link '\(name)' is of a user-defined kind"
+        case CHDF5_EXTERNAL_STORAGE: reason = "its dataset '\(name)' keeps its values in other files (external storage)"
+        case CHDF5_VIRTUAL_DATASET: reason = "its dataset '\(name)' maps its values from other datasets (a virtual dataset)"
+        case CHDF5_TOO_MANY_LINKS: throw HDF5Failure("it holds more than \(chdf5_link_limit) links, more than any Keras model")
+        default: throw HDF5Failure("HDF5 could not list its objects")
+        }
+        var failure = HDF5Failure("is not self-contained: \(reason); recur reads only the data a model file holds")
+        failure.isDamage = false
+        throw failure
     }
 
     /// Whether `path` names a link (group or dataset) under `base`, checking each component

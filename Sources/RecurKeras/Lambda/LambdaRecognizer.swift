@@ -6,6 +6,15 @@ public enum LambdaOperation: Equatable, Sendable {
     case expandDims(axis: Int)
     /// `x * c`, `c * x`, `x / c`, `x + c`, `c + x`, `x - c` or `c - x` for a numeric constant `c`.
     case arithmetic(ArithmeticOperator, Double)
+
+    /// Why recur cannot run the operation, or nil: its constant must be a finite float32 (the
+    /// kernel computes in float32), and not a zero divisor.
+    public var refusal: String? {
+        guard case .arithmetic(let op, let constant) = self else { return nil }
+        if !Float(constant).isFinite { return "its constant \(constant) is not a finite float32" }
+        if op == .divide && constant == 0 { return "it divides by zero" }
+        return nil
+    }
 }
 
 /// The operator of `LambdaOperation.arithmetic`; the constant is always the right operand

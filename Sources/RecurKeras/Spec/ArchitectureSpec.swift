@@ -210,7 +210,8 @@ struct SpecArguments {
 
     mutating func number(_ index: Int?, _ key: String, default fallback: Double? = nil) throws(RecurError) -> Double {
         switch try value(index, key) {
-        case .number(let n)?: return n
+        // The kernel computes in float32: a number it cannot hold is no number here.
+        case .number(let n)? where Float(n).isFinite: return n
         case nil where fallback != nil: return fallback!
         case let other: throw .usage("--arch: \(call.name) needs a number for '\(key)', not \(other?.described ?? "nothing")")
         }
