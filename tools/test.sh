@@ -50,7 +50,8 @@ if ! swift build --package-path examples/swiftpm > .build/swiftpm-example.log 2>
     echo "swift build --package-path examples/swiftpm failed (full log: .build/swiftpm-example.log)"
     exit 1
 fi
-sed 1d models/course_series.csv | cut -d, -f2 | head -200 > .build/swiftpm-example.in
+# (awk reads the whole file: a head that closes the pipe early can fail the step under pipefail)
+awk -F, 'NR > 1 && NR <= 201 { print $2 }' models/course_series.csv > .build/swiftpm-example.in
 examples/swiftpm/.build/debug/forecast models/e3_bilstm2.h5 20 < .build/swiftpm-example.in > .build/swiftpm-example.out
 .build/release/recur stream models/e3_bilstm2.h5 --window 20 < .build/swiftpm-example.in \
     | cmp -s - .build/swiftpm-example.out || { echo "examples/swiftpm: its forecasts are not recur stream's"; exit 1; }
